@@ -1,0 +1,202 @@
+package dev.mqdet.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Schema Registry speaking the Confluent REST API: Apicurio Registry (Java 17 build) run as a child
+ * process on 127.0.0.1 with a free port. The server is unpacked from Maven Central by this module's build.
+ *
+ * <p>Two settings make it behave like Confluent's registry: global compatibility BACKWARD (Apicurio's default
+ * is NONE), and canonical schema hashing, so the same schema written with other spacing or key order by
+ * another client resolves to the same id.
+ */
+public final class ApicurioRegistry implements AutoCloseable {
+
+    /** Base path of Apicurio's Confluent-compatible API. */
+    public static final String CCOMPAT_PATH = "/apis/ccompat/v7";
+
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Process process;
+    private final int port;
+    private final Path logFile;
+
+    private ApicurioRegistry(Process process, int port, Path logFile) {
+        this.process = process;
+        this.port = port;
+        this.logFile = logFile;
+    }
+
+    /** Launches the server process and returns at once; call {@link #awaitReady()} before use. */
+    public static ApicurioRegistry launch(Path workDir) {
+        Path home = home();
+        Path runner = home.resolve(property("apicurio.runner"));
+        if (!Files.isRegularFile(runner)) {
+            throw new IllegalStateException("Apicurio Registry is not unpacked at " + runner
+                    + "; build the test-kit module first (./mvnw -pl test-kit install) or set MQDET_APICURIO_HOME");
+        }
+        int port = freePort();
+        try {
+            Files.createDirectories(workDir);
+            Path logFile = workDir.resolve("apicurio-" + port + ".log");
+            List<String> command = new ArrayList<>(List.of(
+                    javaExecutable(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-Dquarkus.http.host=127.0.0.1",
+                    "-Dquarkus.http.port=" + port,
+                    "-Dquarkus.log.level=WARN",
+                    "-Dquarkus.banner.enabled=false",
+                    "-Dapicurio.ccompat.use-canonical-hash=true",
+                    "-Dapicurio.rest.deletion.artifact.enabled=true",
+                    "-Dapicurio.rest.deletion.artifact-version.enabled=true",
+                    "-Dapicurio.rest.deletion.group.enabled=true",
+                    "-jar", runner.toString()));
+            Process process = new ProcessBuilder(command)
+                    .directory(workDir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(logFile.toFile())
+                    .start();
+            return new ApicurioRegistry(process, port, logFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not launch Apicurio Registry from " + runner, e);
+        }
+    }
+
+    /** Waits until the Confluent API answers, then sets global compatibility to BACKWARD. */
+    public ApicurioRegistry awaitReady() {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Apicurio Registry exited with code " + process.exitValue()
+                        + " during start-up; log: " + logFile + "\n" + logTail());
+            }
+            try {
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(URI.create(url() + "/subjects")).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    break;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Apicurio Registry", e);
+            }
+            if (System.nanoTime() > deadline) {
+                close();
+                throw new IllegalStateException("Apicurio Registry did not become ready within " + STARTUP_TIMEOUT
+                        + "; log: " + logFile + "\n" + logTail());
+            }
+            sleep(100);
+        }
+        setGlobalCompatibility(http, "BACKWARD");
+        return this;
+    }
+
+    /** The Confluent-compatible base URL, e.g. {@code http://127.0.0.1:41234/apis/ccompat/v7}. */
+    public String url() {
+        return "http://127.0.0.1:" + port + CCOMPAT_PATH;
+    }
+
+    /** Base URL of Apicurio's own (v3) API, for Apicurio's serdes. */
+    public String nativeApiUrl() {
+        return "http://127.0.0.1:" + port + "/apis/registry/v3";
+    }
+
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void setGlobalCompatibility(HttpClient http, String level) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url() + "/config"))
+                            .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                            .PUT(HttpRequest.BodyPublishers.ofString("{\"compatibility\":\"" + level + "\"}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("setting compatibility " + level + " failed: HTTP "
+                        + response.statusCode() + " " + response.body());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("setting compatibility " + level + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(logFile);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    static Path home() {
+        String fromEnv = System.getenv("MQDET_APICURIO_HOME");
+        return Path.of(fromEnv != null && !fromEnv.isBlank() ? fromEnv : property("apicurio.home"));
+    }
+
+    private static String property(String key) {
+        try (InputStream in = ApicurioRegistry.class.getResourceAsStream("test-kit.properties")) {
+            Properties properties = new Properties();
+            properties.load(in);
+            return properties.getProperty(key);
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("test-kit.properties is missing from the test-kit jar", e);
+        }
+    }
+
+    private static String javaExecutable() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.mqdet.testkit;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/**
+ * A real Apache Kafka broker in this JVM: Kafka's own {@link KafkaClusterTestKit}, KRaft combined mode
+ * (one node is both broker and controller), listening on 127.0.0.1 with a free port.
+ *
+ * <p>Settings are those of a single-node production broker, not the test kit's defaults: stable metadata
+ * and feature versions only, replication factors and min ISR of 1, no initial rebalance delay.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private final KafkaClusterTestKit cluster;
+    private final Admin admin;
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()));
+    }
+
+    /** Formats and starts a fresh single-node cluster; about 1.5 s. Data lives under {@code dataDir}, or a temporary folder when empty. */
+    public static EmbeddedKafka start(Optional<Path> dataDir) {
+        try {
+            TestKitNodes.Builder nodes = new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction());
+            dataDir.ifPresent(nodes::setBaseDirectory);
+            KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
+                    .setConfigProp("unstable.api.versions.enable", "false")
+                    .setConfigProp("unstable.feature.versions.enable", "false")
+                    .setConfigProp("offsets.topic.replication.factor", "1")
+                    .setConfigProp("offsets.topic.num.partitions", "4")
+                    .setConfigProp("transaction.state.log.replication.factor", "1")
+                    .setConfigProp("transaction.state.log.min.isr", "1")
+                    .setConfigProp("transaction.state.log.num.partitions", "4")
+                    .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
+                    .setConfigProp("share.coordinator.state.topic.min.isr", "1")
+                    .setConfigProp("default.replication.factor", "1")
+                    .setConfigProp("min.insync.replicas", "1")
+                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                    .setConfigProp("auto.create.topics.enable", "false")
+                    .setDeleteOnClose(dataDir.isEmpty())
+                    .build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+            return new EmbeddedKafka(cluster);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the Kafka broker", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("the embedded Kafka broker failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    /** An admin client bound to this broker; owned by this object, do not close it. */
+    public Admin admin() {
+        return admin;
+    }
+
+    /** Creates a topic, or does nothing if it already exists with any layout. */
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
+        try {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs))).all().get();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("could not create topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topic " + name, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        admin.close();
+        try {
+            cluster.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("the embedded Kafka broker did not shut down cleanly", e);
+        }
+    }
+}

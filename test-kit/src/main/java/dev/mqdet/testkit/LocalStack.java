@@ -1,0 +1,96 @@
+package dev.mqdet.testkit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The two servers every part of the pipeline talks to, running locally for real: a Kafka broker
+ * ({@link EmbeddedKafka}) and a Confluent-compatible Schema Registry ({@link ApicurioRegistry}).
+ *
+ * <p>Tests get one shared instance per JVM through {@link LocalStackExtension}; the local demo starts its own
+ * with {@link #start(Path)}.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
+    private static LocalStack shared;
+
+    private final EmbeddedKafka kafka;
+    private final ApicurioRegistry registry;
+
+    private LocalStack(EmbeddedKafka kafka, ApicurioRegistry registry) {
+        this.kafka = kafka;
+        this.registry = registry;
+    }
+
+    /** Starts both servers, keeping Kafka's data and the registry's log under {@code workDir}. */
+    public static LocalStack start(Path workDir) {
+        return start(workDir, Optional.of(workDir.resolve("kafka")));
+    }
+
+    /** Starts both servers; the registry process boots while the broker formats and starts. */
+    private static LocalStack start(Path workDir, Optional<Path> kafkaDataDir) {
+        long started = System.nanoTime();
+        ApicurioRegistry registry = ApicurioRegistry.launch(workDir.resolve("registry"));
+        EmbeddedKafka kafka;
+        try {
+            kafka = EmbeddedKafka.start(kafkaDataDir);
+            registry.awaitReady();
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
+        log.info("local stack up in {} ms: kafka {} registry {}",
+                (System.nanoTime() - started) / 1_000_000, kafka.bootstrapServers(), registry.url());
+        return new LocalStack(kafka, registry);
+    }
+
+    /** The instance shared by every test in this JVM, started on first use and stopped when the JVM exits. */
+    public static synchronized LocalStack shared() {
+        if (shared == null) {
+            try {
+                Path workDir = Files.createTempDirectory("mqdet-local-stack");
+                shared = start(workDir, Optional.empty()); // broker data in a folder deleted on close
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "local-stack-shutdown"));
+        }
+        return shared;
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    /** The registry's Confluent-compatible base URL. */
+    public String schemaRegistryUrl() {
+        return registry.url();
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public ApicurioRegistry registry() {
+        return registry;
+    }
+
+    /** Client properties for this stack: bootstrap servers and registry URL, ready to extend. */
+    public Map<String, Object> clientConfig() {
+        return Map.of("bootstrap.servers", bootstrapServers(), "schema.registry.url", schemaRegistryUrl());
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            registry.close();
+        } finally {
+            kafka.close();
+        }
+    }
+}
