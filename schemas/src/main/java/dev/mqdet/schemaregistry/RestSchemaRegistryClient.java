@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.avro.Schema;
 import org.apache.avro.AvroRuntimeException;
@@ -169,6 +170,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
                 } else {
                     throw error(status, response.body(), method + " " + base + path, subject);
                 }
+            } catch (SSLException e) {
+                // A certificate problem does not heal with retries: say so at once.
+                throw new SchemaRegistryException("TLS with the schema registry at " + base + " failed: " + e.getMessage()
+                        + "; check schema.registry.ssl.truststore.* (and keystore.* for mutual TLS)", e);
             } catch (IOException e) {
                 last = e;
             } catch (InterruptedException e) {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -43,6 +44,14 @@ public final class ApicurioRegistry implements AutoCloseable {
 
     /** Launches the server process and returns at once; call {@link #awaitReady()} before use. */
     public static ApicurioRegistry launch(Path workDir) {
+        return launch(workDir, Map.of());
+    }
+
+    /**
+     * As {@link #launch(Path)}, with extra Quarkus/Apicurio system properties, e.g. an HTTPS port and key store
+     * ({@code quarkus.http.ssl-port}, {@code quarkus.http.ssl.certificate.key-store-file}) for TLS tests.
+     */
+    public static ApicurioRegistry launch(Path workDir, Map<String, String> extraProperties) {
         Path home = home();
         Path runner = home.resolve(property("apicurio.runner"));
         if (!Files.isRegularFile(runner)) {
@@ -62,8 +71,9 @@ public final class ApicurioRegistry implements AutoCloseable {
                     "-Dapicurio.ccompat.use-canonical-hash=true",
                     "-Dapicurio.rest.deletion.artifact.enabled=true",
                     "-Dapicurio.rest.deletion.artifact-version.enabled=true",
-                    "-Dapicurio.rest.deletion.group.enabled=true",
-                    "-jar", runner.toString()));
+                    "-Dapicurio.rest.deletion.group.enabled=true"));
+            extraProperties.forEach((key, value) -> command.add("-D" + key + "=" + value));
+            command.addAll(List.of("-jar", runner.toString()));
             Process process = new ProcessBuilder(command)
                     .directory(workDir.toFile())
                     .redirectErrorStream(true)
@@ -182,7 +192,7 @@ public final class ApicurioRegistry implements AutoCloseable {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
