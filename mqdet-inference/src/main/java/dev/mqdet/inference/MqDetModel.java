@@ -1,0 +1,276 @@
+package dev.mqdet.inference;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
+import dev.mqdet.inference.ImageDecoder.PreparedImage;
+import dev.mqdet.inference.InferenceException.InvalidBoxException;
+import dev.mqdet.inference.InferenceException.InvalidQueryException;
+import dev.mqdet.inference.InferenceException.ModelPackageException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * MQ-Det inference on a model package with DJL's PyTorch engine: encode exemplars once, then detect a query set
+ * in batches of images. Thread-safe: concurrent callers borrow predictors from a pool.
+ *
+ * <pre>{@code
+ * try (MqDetModel model = MqDetModel.load(ModelPackage.shipped(), MqDetModel.Options.defaults())) {
+ *     List<float[]> bat = model.encodeExemplars(exemplarJpeg, List.of(new Box(10, 20, 90, 80)));
+ *     List<List<Detection>> found = model.detect(List.of(imageBytes), List.of(new QueryCategory("bat-1", "bat", bat)));
+ * }
+ * }</pre>
+ */
+public final class MqDetModel implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MqDetModel.class);
+
+    static {
+        // Engine-wide, read once when the engine loads: run offline from the Maven-provided native jar.
+        setDefault("ai.djl.offline", "true");
+        setDefault("ai.djl.pytorch.graph_optimizer", "false");
+        setDefault("ai.djl.pytorch.num_interop_threads", "1");
+        setDefault("ai.djl.pytorch.num_threads", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors())));
+    }
+
+    /**
+     * Settings of a loaded model.
+     *
+     * @param device        "auto" (GPU when the engine sees one), "cpu", "gpu" or "gpu:N"
+     * @param poolSize      predictors per model; concurrent callers beyond it wait
+     * @param maxPixels     images declaring more pixels are refused before decoding
+     * @param maxImageBytes images larger than this are refused
+     * @param maxDetectionsPerImage cap after merging all categories, highest scores kept
+     */
+    public record Options(String device, int poolSize, float scoreThreshold, float nmsIou, int maxDetectionsPerImage,
+                          int maxPerCategory, long maxPixels, int maxImageBytes) {
+        public static Options defaults() {
+            return new Options("auto", 2, 0.3f, 0.5f, 100, 100, 40_000_000L, 32 << 20);
+        }
+
+        public Options withScoreThreshold(float threshold) {
+            return new Options(device, poolSize, threshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+        }
+
+        public Options withMaxDetectionsPerImage(int max) {
+            return new Options(device, poolSize, scoreThreshold, nmsIou, max, maxPerCategory, maxPixels, maxImageBytes);
+        }
+
+        public Options withPoolSize(int size) {
+            return new Options(device, size, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+        }
+
+        public Options withDevice(String value) {
+            return new Options(value, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+        }
+
+        public Options withMaxPixels(long pixels) {
+            return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, pixels, maxImageBytes);
+        }
+    }
+
+    private final ModelPackage pkg;
+    private final Options options;
+    private final Model detector;
+    private final Model encoder;
+    private final QueryTokenizer tokenizer;
+    private final ImageDecoder decoder;
+    private final BlockingQueue<Predictor<DetectorTranslator.Input, List<List<Detection>>>> detectors;
+    private final BlockingQueue<Predictor<ExemplarEncoderTranslator.Input, List<float[]>>> encoders;
+
+    private MqDetModel(ModelPackage pkg, Options options) {
+        this.pkg = pkg;
+        this.options = options;
+        Device device = device(options.device());
+        try {
+            this.detector = Model.newInstance("detector", device, "PyTorch");
+            detector.load(pkg.dir(), "detector");
+            this.encoder = Model.newInstance("exemplar_encoder", device, "PyTorch");
+            encoder.load(pkg.dir(), "exemplar_encoder");
+        } catch (IOException | MalformedModelException | RuntimeException e) {
+            throw new ModelPackageException("model package " + pkg.dir() + ": TorchScript files do not load on "
+                    + device + ": " + e.getMessage(), e);
+        }
+        this.tokenizer = new QueryTokenizer(pkg);
+        this.decoder = new ImageDecoder(pkg, options.maxPixels(), options.maxImageBytes());
+        DetectorTranslator translator = DetectorTranslator.builder(pkg)
+                .optScoreThreshold(options.scoreThreshold())
+                .optNmsIou(options.nmsIou())
+                .optMaxPerCategory(options.maxPerCategory())
+                .build();
+        ExemplarEncoderTranslator encoderTranslator = new ExemplarEncoderTranslator(pkg);
+        this.detectors = new ArrayBlockingQueue<>(options.poolSize());
+        this.encoders = new ArrayBlockingQueue<>(options.poolSize());
+        for (int i = 0; i < options.poolSize(); i++) {
+            detectors.add(detector.newPredictor(translator));
+            encoders.add(encoder.newPredictor(encoderTranslator));
+        }
+        log.info("loaded model {} from {} on {} ({} predictors)", pkg.modelId(), pkg.dir(), device, options.poolSize());
+    }
+
+    public static MqDetModel load(ModelPackage pkg, Options options) {
+        MqDetModel model = new MqDetModel(pkg, options);
+        model.probe();
+        return model;
+    }
+
+    public ModelPackage modelPackage() {
+        return pkg;
+    }
+
+    public String modelId() {
+        return pkg.modelId();
+    }
+
+    public ImageDecoder decoder() {
+        return decoder;
+    }
+
+    /** Feature vectors of the exemplars in one image, one per box (original pixels); computed once per exemplar. */
+    public List<float[]> encodeExemplars(byte[] imageBytes, List<Box> boxes) {
+        PreparedImage image = decoder.prepare(imageBytes);
+        if (boxes.isEmpty()) {
+            throw new InvalidBoxException("no exemplar boxes given");
+        }
+        for (Box box : boxes) {
+            checkBox(box, image);
+        }
+        return withPredictor(encoders, predictor -> predictor.predict(new ExemplarEncoderTranslator.Input(image, boxes)));
+    }
+
+    /** Detections per image (in input order) of every category of the query set, from encoded image bytes. */
+    public List<List<Detection>> detect(List<byte[]> images, List<QueryCategory> querySet) {
+        List<PreparedImage> prepared = new ArrayList<>(images.size());
+        for (byte[] bytes : images) {
+            prepared.add(decoder.prepare(bytes));
+        }
+        return detectPrepared(prepared, querySet);
+    }
+
+    /**
+     * One forward per chunk of at most {@code max_categories_per_forward} categories over the whole batch of
+     * images; chunks are merged per image. Exact, because the model scores categories independently.
+     */
+    public List<List<Detection>> detectPrepared(List<PreparedImage> images, List<QueryCategory> querySet) {
+        if (querySet.isEmpty()) {
+            throw new InvalidQueryException("the query set has no categories");
+        }
+        if (images.isEmpty()) {
+            return List.of();
+        }
+        List<QueryTokenizer.TokenRow> rows = new ArrayList<>(querySet.size());
+        for (QueryCategory category : querySet) {
+            for (float[] vector : category.exemplars()) {
+                if (vector.length != pkg.featureDim()) {
+                    throw new InvalidQueryException("category '" + category.categoryId() + "' has an exemplar vector of "
+                            + vector.length + " floats; model " + pkg.modelId() + " needs " + pkg.featureDim()
+                            + " (was it encoded by another model?)");
+                }
+            }
+            rows.add(tokenizer.row(category));
+        }
+        List<List<Detection>> merged = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            merged.add(new ArrayList<>());
+        }
+        int chunk = pkg.maxCategoriesPerForward();
+        for (int from = 0; from < querySet.size(); from += chunk) {
+            int to = Math.min(from + chunk, querySet.size());
+            DetectorTranslator.Input input = new DetectorTranslator.Input(images, querySet.subList(from, to), rows.subList(from, to));
+            List<List<Detection>> part = withPredictor(detectors, predictor -> predictor.predict(input));
+            for (int i = 0; i < images.size(); i++) {
+                merged.get(i).addAll(part.get(i));
+            }
+        }
+        Comparator<Detection> byScore = Comparator.comparingDouble(d -> -d.score());
+        for (List<Detection> detections : merged) {
+            detections.sort(byScore);
+            if (detections.size() > options.maxDetectionsPerImage()) {
+                detections.subList(options.maxDetectionsPerImage(), detections.size()).clear();
+            }
+        }
+        return merged;
+    }
+
+    @Override
+    public void close() {
+        detectors.forEach(Predictor::close);
+        encoders.forEach(Predictor::close);
+        detector.close();
+        encoder.close();
+        tokenizer.close();
+    }
+
+    /** One tiny forward of each TorchScript file, so a package whose shapes disagree with its contract fails at load. */
+    private void probe() {
+        int size = pkg.imageSize();
+        PreparedImage blank = new PreparedImage(new float[3 * size * size], 1f, size, size);
+        List<float[]> vectors = withPredictor(encoders, p -> p.predict(
+                new ExemplarEncoderTranslator.Input(blank, List.of(new Box(8, 8, size / 2f, size / 2f)))));
+        if (vectors.size() != 1) {
+            throw new ModelPackageException("model package " + pkg.dir() + ": exemplar encoder returned "
+                    + vectors.size() + " vectors for 1 box");
+        }
+        detectPrepared(List.of(blank), List.of(new QueryCategory("probe", "probe", vectors)));
+    }
+
+    private <I, O> O withPredictor(BlockingQueue<Predictor<I, O>> pool, PredictorCall<I, O> call) {
+        Predictor<I, O> predictor;
+        try {
+            predictor = pool.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while waiting for a predictor", e);
+        }
+        try {
+            return call.apply(predictor);
+        } catch (TranslateException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof InferenceException inference) {
+                throw inference;
+            }
+            throw new InferenceException("model " + pkg.modelId() + " failed: " + cause.getMessage(), e);
+        } finally {
+            pool.add(predictor);
+        }
+    }
+
+    @FunctionalInterface
+    private interface PredictorCall<I, O> {
+        O apply(Predictor<I, O> predictor) throws TranslateException;
+    }
+
+    private static void checkBox(Box box, PreparedImage image) {
+        boolean finite = Float.isFinite(box.x1()) && Float.isFinite(box.y1()) && Float.isFinite(box.x2()) && Float.isFinite(box.y2());
+        if (!finite || box.width() <= 0 || box.height() <= 0) {
+            throw new InvalidBoxException("exemplar box " + box + " is empty or not finite");
+        }
+        if (box.x1() < 0 || box.y1() < 0 || box.x2() > image.width() || box.y2() > image.height()) {
+            throw new InvalidBoxException("exemplar box " + box + " lies outside its " + image.width() + "x" + image.height() + " image");
+        }
+    }
+
+    private static Device device(String name) {
+        return switch (name) {
+            case "auto" -> Engine.getEngine("PyTorch").getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+            case "cpu" -> Device.cpu();
+            default -> Device.fromName(name);
+        };
+    }
+
+    private static void setDefault(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}

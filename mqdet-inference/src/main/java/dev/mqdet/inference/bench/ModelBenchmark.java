@@ -1,0 +1,95 @@
+package dev.mqdet.inference.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mqdet.inference.ImageDecoder.PreparedImage;
+import dev.mqdet.inference.ModelPackage;
+import dev.mqdet.inference.MqDetModel;
+import dev.mqdet.inference.QueryCategory;
+import dev.mqdet.inference.eval.EvalSet;
+import dev.mqdet.inference.eval.Evaluation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Raw model throughput through DJL: images/s at several batch sizes on the held-out images, with the multimodal
+ * query set of the evaluation (every evaluated category, text + 5 exemplars). Pre-processing is done before the
+ * clock starts; the clock covers forward and post-processing. A benchmark, not a test: it prints numbers.
+ */
+@Command(name = "bench-model", mixinStandardHelpOptions = true, description = "Images/s of the model at batch 1, 4, 8, 16.")
+public final class ModelBenchmark implements Callable<Integer> {
+
+    @Option(names = "--model", description = "Model package folder (default: the shipped package).")
+    Path model;
+
+    @Option(names = "--eval-set", defaultValue = "models/synth-eval", description = "Images and exemplars to use.")
+    Path evalSet;
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,4,8,16", description = "Batch sizes.")
+    List<Integer> batches;
+
+    @Option(names = "--images", defaultValue = "64", description = "Images per measurement.")
+    int images;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0 = all cores).")
+    int threads;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ModelBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads > 0) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        try (MqDetModel mqdet = MqDetModel.load(model == null ? ModelPackage.shipped() : ModelPackage.load(model),
+                MqDetModel.Options.defaults().withPoolSize(1))) {
+            EvalSet set = EvalSet.load(evalSet);
+            List<QueryCategory> querySet = multimodalQuerySet(mqdet, set);
+            List<PreparedImage> all = new ArrayList<>();
+            for (int i = 0; i < images; i++) {
+                all.add(mqdet.decoder().prepare(set.read(set.images().get(i % set.images().size()))));
+            }
+            report.put("model", mqdet.modelId());
+            report.put("categories", querySet.size());
+            report.put("images", images);
+            Map<String, Double> perBatch = new LinkedHashMap<>();
+            for (int batch : batches) {
+                run(mqdet, all.subList(0, Math.min(2 * batch, all.size())), querySet, batch); // warm-up
+                long started = System.nanoTime();
+                run(mqdet, all, querySet, batch);
+                double seconds = (System.nanoTime() - started) / 1e9;
+                perBatch.put(Integer.toString(batch), Math.round(images / seconds * 100) / 100.0);
+                System.err.printf("batch %2d: %.2f images/s%n", batch, images / seconds);
+            }
+            report.put("images_per_second", perBatch);
+        }
+        System.out.println(json ? new ObjectMapper().writeValueAsString(report) : report);
+        return 0;
+    }
+
+    /** The evaluation's multimodal query set: every evaluated category with its label and 5 exemplars. */
+    public static List<QueryCategory> multimodalQuerySet(MqDetModel mqdet, EvalSet set) {
+        Map<Integer, List<float[]>> bank = Evaluation.exemplarBank(mqdet, set, 5);
+        return set.evaluated().stream()
+                .map(c -> new QueryCategory(Integer.toString(c.id()), c.name(), bank.getOrDefault(c.id(), List.of())))
+                .toList();
+    }
+
+    private static void run(MqDetModel mqdet, List<PreparedImage> images, List<QueryCategory> querySet, int batch) {
+        for (int from = 0; from < images.size(); from += batch) {
+            mqdet.detectPrepared(images.subList(from, Math.min(from + batch, images.size())), querySet);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.mqdet.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mqdet.inference.ImageDecoder.PreparedImage;
+import dev.mqdet.inference.InferenceException.ImageTooLargeException;
+import dev.mqdet.inference.InferenceException.InvalidImageException;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ImageDecoderTest {
+
+    private static ImageDecoder decoder;
+
+    @BeforeAll
+    static void setUp() {
+        decoder = new ImageDecoder(TestModels.shippedPackage(), 4_000_000L, 8 << 20);
+    }
+
+    @Test
+    void emptyBytesAreRefused() {
+        assertThatThrownBy(() -> decoder.prepare(new byte[0])).isExactlyInstanceOf(InvalidImageException.class).hasMessageContaining("empty");
+        assertThatThrownBy(() -> decoder.prepare(null)).isExactlyInstanceOf(InvalidImageException.class);
+    }
+
+    @Test
+    void nonImageBytesAreRefused() {
+        assertThatThrownBy(() -> decoder.prepare("{\"not\": \"an image\"}".getBytes(StandardCharsets.UTF_8)))
+                .isExactlyInstanceOf(InvalidImageException.class).hasMessageContaining("not a JPEG or PNG");
+    }
+
+    @Test
+    void otherFormatsAreRefused() throws IOException {
+        assertThatThrownBy(() -> decoder.prepare(encode(picture(40, 30), "gif")))
+                .isExactlyInstanceOf(InvalidImageException.class).hasMessageContaining("unsupported image format gif");
+    }
+
+    @Test
+    void truncatedPngAndJpegAreRefused() throws IOException {
+        byte[] png = encode(picture(200, 150), "png");
+        byte[] jpeg = encode(picture(200, 150), "jpeg");
+        assertThatThrownBy(() -> decoder.prepare(Arrays.copyOf(png, png.length / 2))).isInstanceOf(InvalidImageException.class);
+        assertThatThrownBy(() -> decoder.prepare(Arrays.copyOf(jpeg, jpeg.length / 2)))
+                .isInstanceOf(InvalidImageException.class).hasMessageContaining("jpeg");
+    }
+
+    @Test
+    void corruptPixelDataIsRefused() throws IOException {
+        byte[] png = encode(picture(200, 150), "png");
+        for (int i = 60; i < png.length - 20; i += 7) {
+            png[i] ^= 0x5a;
+        }
+        assertThatThrownBy(() -> decoder.prepare(png)).isInstanceOf(InvalidImageException.class);
+    }
+
+    @Test
+    void decompressionBombIsRefusedFromItsHeaderAlone() throws IOException {
+        byte[] bomb = pngHeaderOnly(100_000, 100_000); // 10^10 pixels declared in 45 bytes
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> decoder.prepare(bomb))
+                .isExactlyInstanceOf(ImageTooLargeException.class)
+                .hasMessageContaining("100000x100000")
+                .hasMessageContaining("refused before decoding");
+        assertThat((System.nanoTime() - started) / 1_000_000).as("ms spent refusing").isLessThan(2_000);
+    }
+
+    @Test
+    void zeroDimensionsAreRefused() throws IOException {
+        assertThatThrownBy(() -> decoder.prepare(pngHeaderOnly(0, 10))).isInstanceOf(InvalidImageException.class);
+    }
+
+    @Test
+    void tooManyBytesAreRefused() {
+        ImageDecoder strict = new ImageDecoder(TestModels.shippedPackage(), 4_000_000L, 1_000);
+        assertThatThrownBy(() -> strict.prepare(new byte[1_001])).isExactlyInstanceOf(ImageTooLargeException.class);
+    }
+
+    @Test
+    void largeImagesAreLetterboxedSmallOnesKeptAtScaleOne() throws IOException {
+        int size = TestModels.shippedPackage().imageSize();
+        PreparedImage large = decoder.prepare(encode(picture(2 * size, size), "png"));
+        assertThat(large.scale()).isEqualTo(0.5f);
+        assertThat(large.width()).isEqualTo(2 * size);
+        PreparedImage small = decoder.prepare(encode(picture(100, 80), "png"));
+        assertThat(small.scale()).isEqualTo(1f);
+        assertThat(small.chw()).hasSize(3 * size * size);
+        assertThat(small.chw()[size * size - 1]).as("padding is 0 after normalisation").isZero();
+        float[] mean = TestModels.shippedPackage().mean();
+        float[] std = TestModels.shippedPackage().std();
+        assertThat(small.chw()[0]).as("red of a white pixel").isCloseTo((1f - mean[0]) / std[0], org.assertj.core.data.Offset.offset(1e-6f));
+    }
+
+    static BufferedImage picture(int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, width, height);
+        g.setColor(Color.RED);
+        g.fillOval(width / 4, height / 4, width / 2, height / 2);
+        g.dispose();
+        return image;
+    }
+
+    static byte[] encode(BufferedImage image, String format) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(image, format, out);
+        return out.toByteArray();
+    }
+
+    /** A PNG signature and a valid IHDR chunk declaring the given size, and nothing else. */
+    static byte[] pngHeaderOnly(int width, int height) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(out);
+        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+        ByteArrayOutputStream chunk = new ByteArrayOutputStream();
+        DataOutputStream c = new DataOutputStream(chunk);
+        c.writeBytes("IHDR");
+        c.writeInt(width);
+        c.writeInt(height);
+        c.write(new byte[] {8, 2, 0, 0, 0}); // 8-bit RGB
+        byte[] body = chunk.toByteArray();
+        data.writeInt(body.length - 4);
+        data.write(body);
+        CRC32 crc = new CRC32();
+        crc.update(body);
+        data.writeInt((int) crc.getValue());
+        return out.toByteArray();
+    }
+}
