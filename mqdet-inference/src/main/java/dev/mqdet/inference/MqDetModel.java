@@ -74,6 +74,14 @@ public final class MqDetModel implements AutoCloseable {
             return new Options(value, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
         }
 
+        public Options withNmsIou(float iou) {
+            return new Options(device, poolSize, scoreThreshold, iou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+        }
+
+        public Options withMaxImageBytes(int bytes) {
+            return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, bytes);
+        }
+
         public Options withMaxPixels(long pixels) {
             return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, pixels, maxImageBytes);
         }

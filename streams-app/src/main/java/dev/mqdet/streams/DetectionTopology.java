@@ -1,0 +1,91 @@
+package dev.mqdet.streams;
+
+import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.DetectionEvent;
+import dev.mqdet.events.ExemplarEmbedding;
+import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.events.ImageEvent;
+import dev.mqdet.inference.MqDetModel;
+import dev.mqdet.schemaregistry.SchemaRegistryClient;
+import dev.mqdet.streams.detect.BatchedDetectionProcessor;
+import dev.mqdet.streams.detect.BufferedImageEvent;
+import dev.mqdet.streams.detect.ImageSource;
+import dev.mqdet.streams.encode.EmbeddingStoreUpdater;
+import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
+import dev.mqdet.streams.ops.PipelineMetrics;
+import dev.mqdet.topics.Topics;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The pipeline as one Kafka Streams topology, top to bottom:
+ *
+ * <ol>
+ *   <li>{@code exemplar-queries} (one record per category) → exemplar encoder (this instance's model) →
+ *       {@code exemplar-embeddings}, keyed {@code modelId/querySetId/categoryId};</li>
+ *   <li>{@code exemplar-embeddings} → a global store, so every instance can read every query set by prefix;</li>
+ *   <li>{@code images} → batched detector (joins each event with its query set from the global store, buffers in
+ *       a changelogged store, runs MQ-Det per batch) → {@code detections};</li>
+ *   <li>every failure → the dead-letter topic, with the original bytes and the reason.</li>
+ * </ol>
+ *
+ * Values are read as bytes and decoded inside the processors, so an undecodable record is dead-lettered with
+ * its original bytes, topic, partition and offset instead of stopping the stream.
+ */
+public final class DetectionTopology {
+
+    public static final String EMBEDDINGS_STORE = "exemplar-embeddings-store";
+
+    private DetectionTopology() {}
+
+    public static Topology build(StreamsAppConfig config, MqDetModel model, SchemaRegistryClient registry, PipelineMetrics metrics) {
+        String queriesTopic = config.get(StreamsAppConfig.TOPIC_EXEMPLAR_QUERIES);
+        String embeddingsTopic = config.get(StreamsAppConfig.TOPIC_EXEMPLAR_EMBEDDINGS);
+        String imagesTopic = config.get(StreamsAppConfig.TOPIC_IMAGES);
+        String detectionsTopic = config.get(StreamsAppConfig.TOPIC_DETECTIONS);
+        String dlqTopic = config.get(StreamsAppConfig.TOPIC_DLQ);
+        Serde<ExemplarQuery> queries = Topics.EXEMPLAR_QUERIES.valueSerde(registry);
+        Serde<ExemplarEmbedding> embeddings = Topics.EXEMPLAR_EMBEDDINGS.valueSerde(registry);
+        Serde<ImageEvent> images = Topics.IMAGES.valueSerde(registry);
+        Serde<DetectionEvent> detections = Topics.DETECTIONS.valueSerde(registry);
+        Serde<DeadLetter> deadLetters = Topics.IMAGES_DLQ.valueSerde(registry);
+
+        Topology topology = new Topology();
+
+        // 1. What to look for: encode each category's exemplars for this model.
+        topology.addSource("exemplar-queries-source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), queriesTopic);
+        topology.addProcessor("exemplar-encoder",
+                () -> new ExemplarEncodingProcessor(model, queries.deserializer(), EMBEDDINGS_STORE, metrics), "exemplar-queries-source");
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExemplarEncodingProcessor.QUERIES_STORE),
+                Serdes.String(), Serdes.ByteArray()), "exemplar-encoder");
+        topology.addSink(ExemplarEncodingProcessor.EMBEDDINGS_SINK, embeddingsTopic,
+                Serdes.String().serializer(), embeddings.serializer(), "exemplar-encoder");
+        topology.addSink(ExemplarEncodingProcessor.DLQ_SINK, dlqTopic,
+                Serdes.ByteArray().serializer(), deadLetters.serializer(), "exemplar-encoder");
+
+        // 2. Every encoded query set, readable by every instance.
+        topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EMBEDDINGS_STORE),
+                        Serdes.String(), embeddings).withLoggingDisabled(),
+                "exemplar-embeddings-source", Serdes.String().deserializer(), embeddings.deserializer(), embeddingsTopic,
+                "exemplar-embeddings-updater", () -> new EmbeddingStoreUpdater(EMBEDDINGS_STORE));
+
+        // 3. Images: buffer, join with the query set, detect in batches.
+        BatchedDetectionProcessor.Settings detector = new BatchedDetectionProcessor.Settings(model, images.deserializer(),
+                new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)),
+                EMBEDDINGS_STORE, config.getInt(StreamsAppConfig.BATCH_SIZE), config.getLong(StreamsAppConfig.BATCH_MAX_WAIT_MS),
+                config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS), config.getInt(StreamsAppConfig.MAX_CATEGORIES), metrics);
+        topology.addSource("images-source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), imagesTopic);
+        topology.addProcessor("batched-detector", () -> new BatchedDetectionProcessor(detector), "images-source");
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchedDetectionProcessor.BUFFER_STORE),
+                Serdes.Long(), BufferedImageEvent.serde()), "batched-detector");
+
+        // 4. Outputs.
+        topology.addSink(BatchedDetectionProcessor.DETECTIONS_SINK, detectionsTopic,
+                Serdes.String().serializer(), detections.serializer(), "batched-detector");
+        topology.addSink(BatchedDetectionProcessor.DLQ_SINK, dlqTopic,
+                Serdes.ByteArray().serializer(), deadLetters.serializer(), "batched-detector");
+        return topology;
+    }
+}

@@ -1,0 +1,238 @@
+package dev.mqdet.streams.detect;
+
+import dev.mqdet.events.BoundingBox;
+import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.Detection;
+import dev.mqdet.events.DetectionEvent;
+import dev.mqdet.events.ExemplarEmbedding;
+import dev.mqdet.events.ImageEvent;
+import dev.mqdet.events.Timings;
+import dev.mqdet.inference.ImageDecoder.PreparedImage;
+import dev.mqdet.inference.InferenceException;
+import dev.mqdet.inference.MqDetModel;
+import dev.mqdet.schemaregistry.SchemaRegistryUnavailableException;
+import dev.mqdet.serde.SerdeException;
+import dev.mqdet.streams.DeadLetters;
+import dev.mqdet.streams.DeadLetters.Origin;
+import dev.mqdet.streams.detect.QuerySets.QuerySet;
+import dev.mqdet.streams.ops.PipelineMetrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Batched MQ-Det inference inside a Kafka Streams processor.
+ *
+ * <p><b>Why batches cannot lose events.</b> Records are not held in memory: each image event is written to a
+ * changelogged state store (the buffer) as it arrives, and removed only in the same processing step that
+ * forwards its detection event or dead letter. Kafka Streams commits input offsets, store changelog and output
+ * records together (one transaction under {@code exactly_once_v2}), so after a crash the committed offsets and
+ * the restored buffer agree: an event whose offset was committed is either still in the buffer (and is detected
+ * after restart) or its output was committed with it. A batch runs when {@code mqdet.batch.size} events wait,
+ * or when the oldest has waited {@code mqdet.batch.max-wait-ms} (a wall-clock punctuation).
+ *
+ * <p>Bad input never stops the partition: undecodable records, refused images, unknown or unusable query sets
+ * go to the dead-letter topic with the original bytes. A schema registry that cannot be reached is not bad
+ * input: that error propagates, the stream thread is replaced and the records are retried from the last commit.
+ */
+public final class BatchedDetectionProcessor implements Processor<byte[], byte[], Object, Object> {
+
+    public static final String BUFFER_STORE = "image-batch-buffer";
+    public static final String DETECTIONS_SINK = "detections-sink";
+    public static final String DLQ_SINK = "images-dlq-sink";
+    private static final Logger log = LoggerFactory.getLogger(BatchedDetectionProcessor.class);
+
+    /** Everything the processor needs, shared by all its instances (one per task). */
+    public record Settings(MqDetModel model, Deserializer<ImageEvent> images, ImageSource imageSource, String embeddingsStore,
+                           int batchSize, long maxWaitMs, long unknownQuerySetWaitMs, int maxCategories, PipelineMetrics metrics) {}
+
+    private final Settings settings;
+    private ProcessorContext<Object, Object> context;
+    private KeyValueStore<Long, BufferedImageEvent> buffer;
+    private QuerySets querySets;
+    private long nextSequence;
+    private int buffered;
+    private long oldestBufferedAt = Long.MAX_VALUE;
+
+    public BatchedDetectionProcessor(Settings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        this.context = context;
+        this.buffer = context.getStateStore(BUFFER_STORE);
+        ReadOnlyKeyValueStore<String, ExemplarEmbedding> embeddings = context.getStateStore(settings.embeddingsStore());
+        this.querySets = new QuerySets(embeddings, settings.model().modelId());
+        // After a restart the buffer holds what was accepted but not yet answered: carry on where it left off.
+        try (KeyValueIterator<Long, BufferedImageEvent> it = buffer.all()) {
+            while (it.hasNext()) {
+                KeyValue<Long, BufferedImageEvent> entry = it.next();
+                nextSequence = Math.max(nextSequence, entry.key + 1);
+                buffered++;
+                oldestBufferedAt = Math.min(oldestBufferedAt, entry.value.bufferedAtMs());
+            }
+        }
+        if (buffered > 0) {
+            log.info("task {}: {} buffered image events restored", context.taskId(), buffered);
+        }
+        long tick = Math.max(5, Math.min(settings.maxWaitMs() / 2, 1_000));
+        context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::onTick);
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        settings.metrics().eventIn();
+        Origin origin = context.recordMetadata().map(Origin::of).orElse(new Origin("?", -1, -1));
+        ImageEvent event;
+        try {
+            event = settings.images().deserialize(origin.topic(), record.value());
+            if (event == null) {
+                throw new SerdeException("image event has no value (null record)");
+            }
+        } catch (SchemaRegistryUnavailableException transientFailure) {
+            throw transientFailure; // not the record's fault: retried after the thread restarts
+        } catch (RuntimeException e) {
+            deadLetter(origin, record.key(), record.value(), null, "deserialize", e);
+            return;
+        }
+        long now = System.currentTimeMillis();
+        buffer.put(nextSequence++, new BufferedImageEvent(origin, record.timestamp(), now, record.key(), record.value()));
+        buffered++;
+        oldestBufferedAt = Math.min(oldestBufferedAt, now);
+        if (buffered >= settings.batchSize()) {
+            flush(now);
+        }
+    }
+
+    private void onTick(long now) {
+        if (buffered > 0 && now - oldestBufferedAt >= settings.maxWaitMs()) {
+            flush(now);
+        }
+    }
+
+    /** Detects every buffered event that can be answered now, in batches per query set, and empties the buffer of them. */
+    private void flush(long now) {
+        Map<String, List<Pending>> byQuerySet = new LinkedHashMap<>();
+        List<Long> done = new ArrayList<>();
+        long stillWaitingSince = Long.MAX_VALUE;
+        int stillWaiting = 0;
+        Map<String, QuerySet> lookedUp = new java.util.HashMap<>(); // one consistent view per query set per flush
+        try (KeyValueIterator<Long, BufferedImageEvent> it = buffer.all()) {
+            while (it.hasNext()) {
+                KeyValue<Long, BufferedImageEvent> entry = it.next();
+                BufferedImageEvent buffered = entry.value;
+                ImageEvent event = settings.images().deserialize(buffered.origin().topic(), buffered.value());
+                QuerySet querySet = lookedUp.computeIfAbsent(event.getQuerySetId(), querySets::lookup);
+                if (querySet.categories().isEmpty() && now - buffered.bufferedAtMs() < settings.unknownQuerySetWaitMs()) {
+                    stillWaiting++; // its query set may be on its way: wait up to mqdet.query-set.unknown-wait-ms
+                    stillWaitingSince = Math.min(stillWaitingSince, buffered.bufferedAtMs());
+                    continue;
+                }
+                done.add(entry.key);
+                if (querySet.categories().isEmpty()) {
+                    deadLetter(buffered, event, "join", new UnknownQuerySetException("no categories registered for query set '"
+                            + event.getQuerySetId() + "' (model " + settings.model().modelId() + ")"));
+                } else if (querySet.categories().size() > settings.maxCategories()) {
+                    deadLetter(buffered, event, "join", new UnknownQuerySetException("query set '" + event.getQuerySetId() + "' has "
+                            + querySet.categories().size() + " categories, above mqdet.query-set.max-categories " + settings.maxCategories()));
+                } else {
+                    byQuerySet.computeIfAbsent(event.getQuerySetId(), id -> new ArrayList<>()).add(new Pending(buffered, event, querySet));
+                }
+            }
+        }
+        for (List<Pending> group : byQuerySet.values()) {
+            for (int from = 0; from < group.size(); from += settings.batchSize()) {
+                detect(group.subList(from, Math.min(from + settings.batchSize(), group.size())), now);
+            }
+        }
+        done.forEach(buffer::delete);
+        buffered = stillWaiting;
+        oldestBufferedAt = stillWaitingSince;
+    }
+
+    private void detect(List<Pending> batch, long flushStartedAt) {
+        List<Pending> ready = new ArrayList<>(batch.size());
+        List<PreparedImage> images = new ArrayList<>(batch.size());
+        for (Pending pending : batch) {
+            try {
+                images.add(settings.model().decoder().prepare(settings.imageSource().bytes(pending.event())));
+                ready.add(pending);
+            } catch (InferenceException | ImageSource.ImageFetchException e) {
+                deadLetter(pending.buffered(), pending.event(), e instanceof ImageSource.ImageFetchException ? "fetch" : "decode", e);
+            }
+        }
+        if (ready.isEmpty()) {
+            return;
+        }
+        QuerySet querySet = ready.get(0).querySet();
+        long started = System.nanoTime();
+        List<List<dev.mqdet.inference.Detection>> found;
+        try {
+            found = settings.model().detectPrepared(images, querySet.categories());
+        } catch (InferenceException e) {
+            ready.forEach(p -> deadLetter(p.buffered(), p.event(), "inference", e));
+            return;
+        }
+        long inferenceMs = (System.nanoTime() - started) / 1_000_000;
+        settings.metrics().batch(ready.size(), inferenceMs);
+        for (int i = 0; i < ready.size(); i++) {
+            Pending pending = ready.get(i);
+            PreparedImage image = images.get(i);
+            DetectionEvent detection = DetectionEvent.newBuilder()
+                    .setEventId(pending.event().getEventId())
+                    .setSource(pending.event().getSource())
+                    .setQuerySetId(querySet.querySetId())
+                    .setQuerySetVersion(querySet.version())
+                    .setModelId(settings.model().modelId())
+                    .setImageWidth(image.width())
+                    .setImageHeight(image.height())
+                    .setDetections(found.get(i).stream().map(BatchedDetectionProcessor::toEvent).toList())
+                    .setTimings(new Timings(Math.max(0, flushStartedAt - pending.buffered().timestampMs()), inferenceMs, ready.size()))
+                    .setAttributes(pending.event().getAttributes())
+                    .setDetectedAtMs(Instant.now())
+                    .build();
+            context.forward(new Record<>(detection.getEventId(), detection, pending.buffered().timestampMs()), DETECTIONS_SINK);
+            settings.metrics().eventOut();
+        }
+    }
+
+    private static Detection toEvent(dev.mqdet.inference.Detection d) {
+        return new Detection(d.categoryId(), d.label(), d.score(), new BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()));
+    }
+
+    private void deadLetter(BufferedImageEvent buffered, ImageEvent event, String stage, Exception error) {
+        deadLetter(buffered.origin(), buffered.key(), buffered.value(), event == null ? null : event.getEventId(), stage, error);
+    }
+
+    private void deadLetter(Origin origin, byte[] key, byte[] value, String eventId, String stage, Exception error) {
+        DeadLetter letter = DeadLetters.of(origin, key, value, eventId, stage, error);
+        log.warn("dead letter from {}-{}@{} at {}: {}", origin.topic(), origin.partition(), origin.offset(), stage, letter.getErrorMessage());
+        context.forward(new Record<>(key, letter, System.currentTimeMillis()), DLQ_SINK);
+        settings.metrics().deadLetter(stage);
+    }
+
+    /** An image event whose query set is known, waiting for its batch. */
+    private record Pending(BufferedImageEvent buffered, ImageEvent event, QuerySet querySet) {}
+
+    /** The image event names a query set with no categories (for this model), or one too large to run. */
+    public static final class UnknownQuerySetException extends RuntimeException {
+        public UnknownQuerySetException(String message) {
+            super(message);
+        }
+    }
+}

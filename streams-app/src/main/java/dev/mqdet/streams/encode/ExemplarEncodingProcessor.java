@@ -1,0 +1,192 @@
+package dev.mqdet.streams.encode;
+
+import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.Exemplar;
+import dev.mqdet.events.ExemplarEmbedding;
+import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.events.ExemplarVector;
+import dev.mqdet.inference.Box;
+import dev.mqdet.inference.InferenceException;
+import dev.mqdet.inference.MqDetModel;
+import dev.mqdet.schemaregistry.SchemaRegistryUnavailableException;
+import dev.mqdet.streams.DeadLetters;
+import dev.mqdet.streams.DeadLetters.Origin;
+import dev.mqdet.streams.ops.PipelineMetrics;
+import dev.mqdet.topics.Keys;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Encodes each category's exemplars with this instance's model and writes them to {@code exemplar-embeddings},
+ * keyed {@code modelId/querySetId/categoryId}; a tombstone on {@code exemplar-queries} becomes a tombstone there.
+ *
+ * <p>The queries are also kept in a local (changelogged) store, so that when the model changes (a new model id),
+ * every query is re-encoded for it at start-up without re-reading the topic: features of one model mean nothing
+ * to another, and the new model must not start blind.
+ */
+public final class ExemplarEncodingProcessor implements Processor<String, byte[], Object, Object> {
+
+    public static final String QUERIES_STORE = "exemplar-queries-store";
+    public static final String EMBEDDINGS_SINK = "exemplar-embeddings-sink";
+    public static final String DLQ_SINK = "exemplar-queries-dlq-sink";
+    private static final Logger log = LoggerFactory.getLogger(ExemplarEncodingProcessor.class);
+
+    private final MqDetModel model;
+    private final Deserializer<ExemplarQuery> queries;
+    private final String embeddingsStore;
+    private final PipelineMetrics metrics;
+    private ProcessorContext<Object, Object> context;
+    private KeyValueStore<String, byte[]> store;
+    private Cancellable catchUp;
+
+    public ExemplarEncodingProcessor(MqDetModel model, Deserializer<ExemplarQuery> queries, String embeddingsStore, PipelineMetrics metrics) {
+        this.model = model;
+        this.queries = queries;
+        this.embeddingsStore = embeddingsStore;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        this.context = context;
+        this.store = context.getStateStore(QUERIES_STORE);
+        // Once, right after start: encode what this model has not encoded yet (a new model id, or a crash in between).
+        this.catchUp = context.schedule(Duration.ofMillis(10), PunctuationType.WALL_CLOCK_TIME, now -> reencodeMissing());
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        Origin origin = context.recordMetadata().map(Origin::of).orElse(new Origin("?", -1, -1));
+        String key = record.key();
+        String[] ids;
+        try {
+            ids = Keys.split(key, 2);
+        } catch (IllegalArgumentException e) {
+            deadLetter(origin, key, record.value(), "deserialize", e);
+            return;
+        }
+        if (record.value() == null) {
+            store.delete(key);
+            context.forward(new Record<>(Keys.embedding(model.modelId(), ids[0], ids[1]), null, record.timestamp()), EMBEDDINGS_SINK);
+            return;
+        }
+        ExemplarQuery query;
+        try {
+            query = queries.deserialize(origin.topic(), record.value());
+            if (!query.getQuerySetId().equals(ids[0]) || !query.getCategoryId().equals(ids[1])) {
+                throw new IllegalArgumentException("key '" + key + "' does not match the record's ids "
+                        + query.getQuerySetId() + "/" + query.getCategoryId());
+            }
+        } catch (SchemaRegistryUnavailableException transientFailure) {
+            throw transientFailure;
+        } catch (RuntimeException e) {
+            deadLetter(origin, key, record.value(), "deserialize", e);
+            return;
+        }
+        try {
+            ExemplarEmbedding embedding = encode(query);
+            store.put(key, record.value());
+            context.forward(new Record<>(Keys.embedding(model.modelId(), ids[0], ids[1]), embedding, record.timestamp()), EMBEDDINGS_SINK);
+        } catch (InferenceException e) {
+            deadLetter(origin, key, record.value(), "encode", e);
+        }
+    }
+
+    private void reencodeMissing() {
+        catchUp.cancel();
+        ReadOnlyKeyValueStore<String, ExemplarEmbedding> embeddings = context.getStateStore(embeddingsStore);
+        int encoded = 0;
+        try (KeyValueIterator<String, byte[]> it = store.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> entry = it.next();
+                ExemplarQuery query = queries.deserialize("", entry.value);
+                ExemplarEmbedding existing = embeddings.get(Keys.embedding(model.modelId(), query.getQuerySetId(), query.getCategoryId()));
+                if (existing != null && existing.getQueryRevision() == query.getRevision()) {
+                    continue;
+                }
+                try {
+                    context.forward(new Record<>(Keys.embedding(model.modelId(), query.getQuerySetId(), query.getCategoryId()),
+                            encode(query), System.currentTimeMillis()), EMBEDDINGS_SINK);
+                    encoded++;
+                } catch (InferenceException e) {
+                    log.warn("query {} no longer encodes with model {}: {}", entry.key, model.modelId(), e.getMessage());
+                }
+            }
+        }
+        if (encoded > 0) {
+            log.info("task {}: re-encoded {} exemplar queries for model {}", context.taskId(), encoded, model.modelId());
+        }
+    }
+
+    /** One encoder call per distinct exemplar image, with all its boxes. */
+    private ExemplarEmbedding encode(ExemplarQuery query) {
+        if ((query.getLabel() == null || query.getLabel().isBlank()) && query.getExemplars().isEmpty()) {
+            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
+                    + " has neither a label nor exemplars");
+        }
+        Map<ByteBuffer, List<Integer>> byImage = new LinkedHashMap<>();
+        List<Exemplar> exemplars = query.getExemplars();
+        for (int i = 0; i < exemplars.size(); i++) {
+            byImage.computeIfAbsent(exemplars.get(i).getImage().getData(), k -> new ArrayList<>()).add(i);
+        }
+        float[][] vectors = new float[exemplars.size()][];
+        for (Map.Entry<ByteBuffer, List<Integer>> entry : byImage.entrySet()) {
+            ByteBuffer data = entry.getKey().duplicate();
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            List<Box> boxes = entry.getValue().stream().map(i -> {
+                var b = exemplars.get(i).getBox();
+                return new Box(b.getX1(), b.getY1(), b.getX2(), b.getY2());
+            }).toList();
+            List<float[]> encoded = model.encodeExemplars(bytes, boxes);
+            for (int j = 0; j < boxes.size(); j++) {
+                vectors[entry.getValue().get(j)] = encoded.get(j);
+            }
+        }
+        List<ExemplarVector> out = new ArrayList<>(exemplars.size());
+        for (int i = 0; i < exemplars.size(); i++) {
+            List<Float> values = new ArrayList<>(vectors[i].length);
+            for (float v : vectors[i]) {
+                values.add(v);
+            }
+            out.add(new ExemplarVector(exemplars.get(i).getExemplarId(), values));
+        }
+        metrics.exemplarEncoded();
+        return ExemplarEmbedding.newBuilder()
+                .setModelId(model.modelId())
+                .setQuerySetId(query.getQuerySetId())
+                .setCategoryId(query.getCategoryId())
+                .setLabel(query.getLabel())
+                .setQueryRevision(query.getRevision())
+                .setDimension(model.modelPackage().featureDim())
+                .setExemplars(out)
+                .setEncodedAtMs(Instant.now())
+                .build();
+    }
+
+    private void deadLetter(Origin origin, String key, byte[] value, String stage, Exception error) {
+        byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+        DeadLetter letter = DeadLetters.of(origin, keyBytes, value, null, stage, error);
+        log.warn("dead letter from {}-{}@{} at {}: {}", origin.topic(), origin.partition(), origin.offset(), stage, letter.getErrorMessage());
+        context.forward(new Record<>(keyBytes, letter, System.currentTimeMillis()), DLQ_SINK);
+        metrics.deadLetter(stage);
+    }
+}
