@@ -66,7 +66,8 @@ public final class StreamsAppConfig {
             Map.entry(MAX_CATEGORIES, "5000"),
             Map.entry(HTTP_PORT, "8080"),
             Map.entry(StreamsConfig.APPLICATION_ID_CONFIG, "mqdet-streams"),
-            Map.entry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2));
+            Map.entry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2),
+            Map.entry("processing.exception.handler.global.enabled", "true"));
 
     private final Map<String, String> values;
 

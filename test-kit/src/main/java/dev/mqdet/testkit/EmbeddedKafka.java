@@ -32,6 +32,9 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Formats and starts a fresh single-node cluster; about 1.5 s. Data lives under {@code dataDir}, or a temporary folder when empty. */
     public static EmbeddedKafka start(Optional<Path> dataDir) {
+        // Kafka's storage formatter prints to stdout; callers (the demo) keep stdout for their results.
+        java.io.PrintStream stdout = System.out;
+        System.setOut(System.err);
         try {
             TestKitNodes.Builder nodes = new TestKitNodes.Builder()
                     .setCombined(true)
@@ -64,6 +67,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new IllegalStateException("interrupted while starting the Kafka broker", e);
         } catch (Exception e) {
             throw new IllegalStateException("the embedded Kafka broker failed to start: " + e.getMessage(), e);
+        } finally {
+            System.setOut(stdout);
         }
     }
 

@@ -1,0 +1,181 @@
+package dev.mqdet.streams.demo;
+
+import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.DetectionEvent;
+import dev.mqdet.events.ExemplarEmbedding;
+import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.events.ImageEvent;
+import dev.mqdet.schemaregistry.RestSchemaRegistryClient;
+import dev.mqdet.schemaregistry.SchemaRegistryClient;
+import dev.mqdet.topics.Keys;
+import dev.mqdet.topics.Topic;
+import dev.mqdet.topics.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * What a user of the pipeline does, as plain Kafka clients against any broker and registry: create the topics,
+ * register categories, publish image events, read detections and dead letters. The demo, the benchmark and the
+ * end-to-end tests all drive the pipeline through this one class.
+ */
+public final class PipelineClient implements AutoCloseable {
+
+    private final String bootstrap;
+    private final SchemaRegistryClient registry;
+    private final KafkaProducer<String, ExemplarQuery> queries;
+    private final KafkaProducer<String, ImageEvent> images;
+    private final KafkaProducer<byte[], byte[]> raw;
+
+    public PipelineClient(String bootstrapServers, String registryUrl) {
+        this.bootstrap = bootstrapServers;
+        this.registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", registryUrl));
+        this.queries = new KafkaProducer<>(producerProps(), new StringSerializer(), Topics.EXEMPLAR_QUERIES.valueSerde(registry).serializer());
+        this.images = new KafkaProducer<>(producerProps(), new StringSerializer(), Topics.IMAGES.valueSerde(registry).serializer());
+        this.raw = new KafkaProducer<>(producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    public SchemaRegistryClient registry() {
+        return registry;
+    }
+
+    /** Creates every pipeline topic (compacted where it is a table); {@code imagePartitions} for images and outputs. */
+    public void createTopics(int imagePartitions) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (Topic<?> topic : Topics.ALL) {
+                int partitions = topic.compacted() ? 1 : imagePartitions;
+                topics.add(new NewTopic(topic.defaultName(), partitions, (short) 1).configs(topic.topicConfig()));
+            }
+            for (NewTopic topic : topics) {
+                try {
+                    admin.createTopics(List.of(topic)).all().get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("creating " + topic.name() + " failed", e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void register(List<ExemplarQuery> categories) {
+        for (ExemplarQuery query : categories) {
+            send(queries, Topics.EXEMPLAR_QUERIES.defaultName(), Keys.query(query.getQuerySetId(), query.getCategoryId()), query);
+        }
+        queries.flush();
+    }
+
+    public void deleteCategory(String querySetId, String categoryId) {
+        send(queries, Topics.EXEMPLAR_QUERIES.defaultName(), Keys.query(querySetId, categoryId), null);
+        queries.flush();
+    }
+
+    public void publish(ImageEvent event) {
+        send(images, Topics.IMAGES.defaultName(), event.getEventId(), event);
+    }
+
+    /** Any bytes as an image event's value: for bad-input tests and producers outside the Avro world. */
+    public void publishRaw(byte[] key, byte[] value) {
+        send(raw, Topics.IMAGES.defaultName(), key, value);
+    }
+
+    public void flush() {
+        images.flush();
+        raw.flush();
+    }
+
+    /** Waits until every category is encoded for {@code modelId} at the given revision. */
+    public void awaitEncoded(String modelId, List<ExemplarQuery> categories, Duration timeout) {
+        Map<String, Long> wanted = new HashMap<>();
+        categories.forEach(q -> wanted.put(Keys.embedding(modelId, q.getQuerySetId(), q.getCategoryId()), q.getRevision()));
+        List<ConsumerRecord<String, ExemplarEmbedding>> seen = read(Topics.EXEMPLAR_EMBEDDINGS, records -> {
+            Map<String, Long> latest = new HashMap<>();
+            records.forEach(r -> latest.put(r.key(), r.value() == null ? -1 : r.value().getQueryRevision()));
+            return wanted.entrySet().stream().allMatch(w -> w.getValue().equals(latest.get(w.getKey())));
+        }, timeout);
+        if (seen == null) {
+            throw new IllegalStateException("categories were not encoded for model " + modelId + " within " + timeout);
+        }
+    }
+
+    /** Reads a topic from the beginning (read_committed) until {@code done} holds for everything read so far, or the timeout. */
+    public <V extends SpecificRecord> List<ConsumerRecord<String, V>> read(Topic<V> topic,
+            Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
+        Serde<V> serde = topic.valueSerde(registry);
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("group.id", "pipeline-client-" + UUID.randomUUID());
+        props.put("auto.offset.reset", "earliest");
+        props.put("isolation.level", "read_committed");
+        props.put("enable.auto.commit", "false");
+        List<ConsumerRecord<String, V>> records = new ArrayList<>();
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), serde.deserializer())) {
+            consumer.subscribe(List.of(topic.defaultName()));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                if (done.test(records)) {
+                    return records;
+                }
+            }
+        }
+        return done.test(records) ? records : null;
+    }
+
+    public List<ConsumerRecord<String, DetectionEvent>> detections(Predicate<List<ConsumerRecord<String, DetectionEvent>>> done, Duration timeout) {
+        return read(Topics.DETECTIONS, done, timeout);
+    }
+
+    public List<ConsumerRecord<String, DeadLetter>> deadLetters(Predicate<List<ConsumerRecord<String, DeadLetter>>> done, Duration timeout) {
+        return read(Topics.IMAGES_DLQ, done, timeout);
+    }
+
+    private static <K, V> void send(KafkaProducer<K, V> producer, String topic, K key, V value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("producing to " + topic + " failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Properties producerProps() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("acks", "all");
+        props.put("enable.idempotence", "true");
+        props.put("linger.ms", "5");
+        props.put("max.request.size", Integer.toString(16 << 20));
+        return props;
+    }
+
+    @Override
+    public void close() {
+        queries.close();
+        images.close();
+        raw.close();
+    }
+}
