@@ -1,0 +1,185 @@
+package dev.mqdet.registry.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Every setting of the registry service, read once at start: built-in defaults, then a properties file, then
+ * environment variables ({@code MQDET_} + the key in upper case with {@code .} and {@code -} as {@code _}, e.g.
+ * {@code registry.token} is {@code MQDET_REGISTRY_TOKEN}). Later sources win. Keys starting with {@code kafka.} are
+ * passed, without the prefix, to every Kafka client (security settings, for instance); keys starting with
+ * {@code schema.registry.} or {@code basic.auth.} go to the Schema Registry client.
+ */
+public final class RegistryConfig {
+
+    /** The documented keys and their defaults; {@link #fromSources} reads environment variables for exactly these. */
+    public static final Map<String, String> DEFAULTS;
+
+    static {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("registry.host", "127.0.0.1");
+        d.put("registry.port", "8088");
+        d.put("bootstrap.servers", "localhost:9092");
+        d.put("schema.registry.url", "http://localhost:8081");
+        d.put("registry.token", "");
+        d.put("registry.token.name", "registry-token");
+        d.put("registry.auth.reads", "false");
+        d.put("registry.read.token", "");
+        d.put("registry.cors.origins", "");
+        d.put("registry.topic", "exemplar-queries");
+        d.put("registry.topic.create", "true");
+        d.put("registry.topic.partitions", "1");
+        d.put("registry.transactional.id", "mqdet-exemplar-registry");
+        d.put("registry.detections.topic", "detections");
+        d.put("registry.images.topic", "images");
+        d.put("registry.live.enabled", "true");
+        d.put("registry.live.events", "50");
+        d.put("registry.live.image.bytes", String.valueOf(64L * 1024 * 1024));
+        d.put("registry.max.exemplars.per.category", "16");
+        d.put("registry.max.categories.per.query.set", "2000");
+        d.put("registry.max.label.length", "200");
+        d.put("registry.max.image.bytes", String.valueOf(4L * 1024 * 1024));
+        d.put("registry.max.image.pixels", String.valueOf(4096L * 4096));
+        d.put("registry.max.request.bytes", String.valueOf(32L * 1024 * 1024));
+        d.put("registry.max.record.bytes", String.valueOf(8L * 1024 * 1024));
+        DEFAULTS = Map.copyOf(d);
+    }
+
+    /** Minimum token length: a short shared secret is guessable whatever the comparison. */
+    public static final int MIN_TOKEN_LENGTH = 16;
+
+    private final Map<String, String> values;
+
+    private RegistryConfig(Map<String, String> values) {
+        this.values = Map.copyOf(values);
+    }
+
+    /** Defaults overridden by {@code overrides}: for tests and embedding. */
+    public static RegistryConfig of(Map<String, String> overrides) {
+        Map<String, String> v = new HashMap<>(DEFAULTS);
+        v.putAll(overrides);
+        return new RegistryConfig(v);
+    }
+
+    /** Defaults, then the properties file (if given), then environment variables. */
+    public static RegistryConfig fromSources(Optional<Path> file, Map<String, String> env) {
+        Map<String, String> v = new HashMap<>(DEFAULTS);
+        if (file.isPresent()) {
+            Properties props = new Properties();
+            try (InputStream in = Files.newInputStream(file.get())) {
+                props.load(in);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read configuration file " + file.get() + ": " + e.getMessage(), e);
+            }
+            props.stringPropertyNames().forEach(k -> v.put(k, props.getProperty(k).trim()));
+        }
+        for (String key : DEFAULTS.keySet()) {
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                v.put(key, fromEnv.trim());
+            }
+        }
+        return new RegistryConfig(v);
+    }
+
+    /** The environment variable that sets {@code key}. */
+    public static String envName(String key) {
+        return "MQDET_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** A copy with {@code key} set, e.g. from a command-line flag. */
+    public RegistryConfig with(String key, String value) {
+        Map<String, String> v = new HashMap<>(values);
+        v.put(key, value);
+        return new RegistryConfig(v);
+    }
+
+    public String get(String key) {
+        String v = values.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("unknown configuration key " + key);
+        }
+        return v;
+    }
+
+    public long getLong(String key, long min, long max) {
+        String raw = get(key);
+        long v;
+        try {
+            v = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, not '" + raw + "'");
+        }
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", not " + v);
+        }
+        return v;
+    }
+
+    public int getInt(String key, int min, int max) {
+        return (int) getLong(key, min, max);
+    }
+
+    public boolean getBoolean(String key) {
+        String raw = get(key).toLowerCase(Locale.ROOT);
+        return switch (raw) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0", "" -> false;
+            default -> throw new IllegalArgumentException(key + " must be true or false, not '" + raw + "'");
+        };
+    }
+
+    public List<String> getList(String key) {
+        List<String> out = new ArrayList<>();
+        for (String part : get(key).split(",")) {
+            if (!part.isBlank()) {
+                out.add(part.trim());
+            }
+        }
+        return out;
+    }
+
+    /** Settings for every Kafka client: bootstrap servers plus each {@code kafka.*} key without its prefix. */
+    public Map<String, Object> kafkaClientConfig() {
+        Map<String, Object> out = new HashMap<>();
+        out.put("bootstrap.servers", get("bootstrap.servers"));
+        values.forEach((k, v) -> {
+            if (k.startsWith("kafka.")) {
+                out.put(k.substring("kafka.".length()), v);
+            }
+        });
+        return out;
+    }
+
+    /** Settings for the Schema Registry client: its URL plus each {@code schema.registry.*} and {@code basic.auth.*} key. */
+    public Map<String, Object> schemaRegistryConfig() {
+        Map<String, Object> out = new HashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.")) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    public Limits limits() {
+        return new Limits(
+                getInt("registry.max.exemplars.per.category", 1, 1_000),
+                getInt("registry.max.categories.per.query.set", 1, 100_000),
+                getInt("registry.max.label.length", 1, 10_000),
+                getLong("registry.max.image.bytes", 1, Integer.MAX_VALUE),
+                getLong("registry.max.image.pixels", 1, Long.MAX_VALUE),
+                getLong("registry.max.request.bytes", 1, Integer.MAX_VALUE),
+                getInt("registry.max.record.bytes", 1024, Integer.MAX_VALUE));
+    }
+}
