@@ -78,6 +78,11 @@ public final class PipelineApp implements AutoCloseable {
         return model;
     }
 
+    /** Detection events this instance has written. */
+    public double eventsOut() {
+        return meters.counter("mqdet.events.out").count();
+    }
+
     public Topology topology() {
         return topology;
     }

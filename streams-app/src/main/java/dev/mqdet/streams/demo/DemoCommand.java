@@ -73,7 +73,9 @@ public final class DemoCommand implements Callable<Integer> {
         PipelineApp app = null;
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl())) {
             client.createTopics(2);
-            app = PipelineApp.start(StreamsAppConfig.of(appSettings(stack, work)));
+            Map<String, String> settings = appSettings(stack, work);
+            settings.putAll(client.topicSettings());
+            app = PipelineApp.start(StreamsAppConfig.of(settings));
             app.awaitRunning(Duration.ofSeconds(60));
 
             List<EvalSet.Category> categories = world.categories(DEMO_CATEGORIES);

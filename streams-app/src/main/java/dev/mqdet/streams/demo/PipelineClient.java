@@ -39,13 +39,21 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class PipelineClient implements AutoCloseable {
 
     private final String bootstrap;
+    private final String topicPrefix;
     private final SchemaRegistryClient registry;
     private final KafkaProducer<String, ExemplarQuery> queries;
     private final KafkaProducer<String, ImageEvent> images;
     private final KafkaProducer<byte[], byte[]> raw;
+    private final java.util.concurrent.atomic.AtomicReference<Exception> sendFailure = new java.util.concurrent.atomic.AtomicReference<>();
 
     public PipelineClient(String bootstrapServers, String registryUrl) {
+        this(bootstrapServers, registryUrl, "");
+    }
+
+    /** With every topic name prefixed, so several pipelines can share one broker (tests). */
+    public PipelineClient(String bootstrapServers, String registryUrl, String topicPrefix) {
         this.bootstrap = bootstrapServers;
+        this.topicPrefix = topicPrefix;
         this.registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", registryUrl));
         this.queries = new KafkaProducer<>(producerProps(), new StringSerializer(), Topics.EXEMPLAR_QUERIES.valueSerde(registry).serializer());
         this.images = new KafkaProducer<>(producerProps(), new StringSerializer(), Topics.IMAGES.valueSerde(registry).serializer());
@@ -56,13 +64,27 @@ public final class PipelineClient implements AutoCloseable {
         return registry;
     }
 
+    public String topic(Topic<?> topic) {
+        return topicPrefix + topic.defaultName();
+    }
+
+    /** The streams app settings that point it at this client's topics. */
+    public Map<String, String> topicSettings() {
+        return Map.of(
+                dev.mqdet.streams.StreamsAppConfig.TOPIC_IMAGES, topic(Topics.IMAGES),
+                dev.mqdet.streams.StreamsAppConfig.TOPIC_EXEMPLAR_QUERIES, topic(Topics.EXEMPLAR_QUERIES),
+                dev.mqdet.streams.StreamsAppConfig.TOPIC_EXEMPLAR_EMBEDDINGS, topic(Topics.EXEMPLAR_EMBEDDINGS),
+                dev.mqdet.streams.StreamsAppConfig.TOPIC_DETECTIONS, topic(Topics.DETECTIONS),
+                dev.mqdet.streams.StreamsAppConfig.TOPIC_DLQ, topic(Topics.IMAGES_DLQ));
+    }
+
     /** Creates every pipeline topic (compacted where it is a table); {@code imagePartitions} for images and outputs. */
     public void createTopics(int imagePartitions) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             List<NewTopic> topics = new ArrayList<>();
             for (Topic<?> topic : Topics.ALL) {
                 int partitions = topic.compacted() ? 1 : imagePartitions;
-                topics.add(new NewTopic(topic.defaultName(), partitions, (short) 1).configs(topic.topicConfig()));
+                topics.add(new NewTopic(topic(topic), partitions, (short) 1).configs(topic.topicConfig()));
             }
             for (NewTopic topic : topics) {
                 try {
@@ -81,28 +103,37 @@ public final class PipelineClient implements AutoCloseable {
 
     public void register(List<ExemplarQuery> categories) {
         for (ExemplarQuery query : categories) {
-            send(queries, Topics.EXEMPLAR_QUERIES.defaultName(), Keys.query(query.getQuerySetId(), query.getCategoryId()), query);
+            send(queries, topic(Topics.EXEMPLAR_QUERIES), Keys.query(query.getQuerySetId(), query.getCategoryId()), query);
         }
         queries.flush();
     }
 
     public void deleteCategory(String querySetId, String categoryId) {
-        send(queries, Topics.EXEMPLAR_QUERIES.defaultName(), Keys.query(querySetId, categoryId), null);
+        send(queries, topic(Topics.EXEMPLAR_QUERIES), Keys.query(querySetId, categoryId), null);
         queries.flush();
     }
 
+    /** Publishes without waiting; {@link #flush()} waits for every send and reports the first failure. */
     public void publish(ImageEvent event) {
-        send(images, Topics.IMAGES.defaultName(), event.getEventId(), event);
+        images.send(new ProducerRecord<>(topic(Topics.IMAGES), event.getEventId(), event), (metadata, error) -> {
+            if (error != null) {
+                sendFailure.compareAndSet(null, error);
+            }
+        });
     }
 
     /** Any bytes as an image event's value: for bad-input tests and producers outside the Avro world. */
     public void publishRaw(byte[] key, byte[] value) {
-        send(raw, Topics.IMAGES.defaultName(), key, value);
+        send(raw, topic(Topics.IMAGES), key, value);
     }
 
     public void flush() {
         images.flush();
         raw.flush();
+        Exception failure = sendFailure.getAndSet(null);
+        if (failure != null) {
+            throw new IllegalStateException("publishing image events failed: " + failure, failure);
+        }
     }
 
     /** Waits until every category is encoded for {@code modelId} at the given revision. */
@@ -131,7 +162,7 @@ public final class PipelineClient implements AutoCloseable {
         props.put("enable.auto.commit", "false");
         List<ConsumerRecord<String, V>> records = new ArrayList<>();
         try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), serde.deserializer())) {
-            consumer.subscribe(List.of(topic.defaultName()));
+            consumer.subscribe(List.of(topic(topic)));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
@@ -141,6 +172,17 @@ public final class PipelineClient implements AutoCloseable {
             }
         }
         return done.test(records) ? records : null;
+    }
+
+    /** Everything a read_committed consumer reads from the topic within {@code wait}. */
+    public <V extends SpecificRecord> List<ConsumerRecord<String, V>> readFor(Topic<V> topic, Duration wait) {
+        List<List<ConsumerRecord<String, V>>> last = new ArrayList<>();
+        read(topic, records -> {
+            last.clear();
+            last.add(records);
+            return false;
+        }, wait);
+        return last.isEmpty() ? List.of() : last.get(0);
     }
 
     public List<ConsumerRecord<String, DetectionEvent>> detections(Predicate<List<ConsumerRecord<String, DetectionEvent>>> done, Duration timeout) {

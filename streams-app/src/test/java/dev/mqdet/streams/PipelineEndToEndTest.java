@@ -1,0 +1,226 @@
+package dev.mqdet.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.DetectionEvent;
+import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.events.ImageEvent;
+import dev.mqdet.events.InlineImage;
+import dev.mqdet.inference.eval.EvalSet;
+import dev.mqdet.serde.WireFormat;
+import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.streams.demo.Scoring;
+import dev.mqdet.testkit.LocalStack;
+import dev.mqdet.testkit.LocalStackExtension;
+import dev.mqdet.topics.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.zip.CRC32;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The pipeline end to end on a real broker and registry: detections, live updates, and every kind of bad input. */
+@ExtendWith(LocalStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PipelineEndToEndTest {
+
+    private static final String QUERY_SET = "e2e";
+    private static final List<Integer> CATEGORIES = List.of(95, 101, 107, 108); // common, rare, ambiguous pair
+    private static final Duration WAIT = Duration.ofMinutes(2);
+
+    private DemoWorld world;
+    private PipelineClient client;
+    private PipelineApp app;
+
+    @BeforeAll
+    void start(LocalStack stack) throws Exception {
+        world = TestPipelines.world();
+        client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "e2e-");
+        client.createTopics(1);
+        app = PipelineApp.start(StreamsAppConfig.of(TestPipelines.settings(stack, client, "e2e"))).awaitRunning(Duration.ofSeconds(60));
+        List<ExemplarQuery> queries = world.querySet(QUERY_SET, world.categories(CATEGORIES), 5, true, 1);
+        client.register(queries);
+        client.awaitEncoded(app.model().modelId(), queries, WAIT);
+    }
+
+    @AfterAll
+    void stop() {
+        app.close();
+        client.close();
+    }
+
+    @Test
+    void detectsTheRegisteredCategoriesInImageEvents() {
+        int events = 12;
+        for (int i = 0; i < events; i++) {
+            client.publish(world.imageEvent("found-" + i, i, QUERY_SET));
+        }
+        client.flush();
+        List<ConsumerRecord<String, DetectionEvent>> out = client.detections(r -> ids(r, "found-").size() >= events, WAIT);
+        assertThat(out).as("one detection event per image event").isNotNull();
+        Scoring scoring = new Scoring();
+        for (ConsumerRecord<String, DetectionEvent> record : out) {
+            DetectionEvent event = record.value();
+            if (!event.getEventId().startsWith("found-")) {
+                continue;
+            }
+            int index = Integer.parseInt(event.getEventId().substring("found-".length()));
+            assertThat(record.key()).isEqualTo(event.getEventId());
+            assertThat(event.getModelId()).isEqualTo(app.model().modelId());
+            assertThat(event.getQuerySetVersion()).isEqualTo(1L);
+            assertThat(event.getImageWidth()).isEqualTo(world.scene(index).width());
+            assertThat(event.getTimings().getBatchSize()).isBetween(1, 8);
+            assertThat(event.getAttributes()).containsEntry("scene", world.scene(index).fileName());
+            scoring.add(event.getDetections(), world.truth(index, world.categories(CATEGORIES)));
+        }
+        assertThat(scoring.recall()).as("recall").isGreaterThanOrEqualTo(0.8);
+        assertThat(scoring.precision()).as("precision").isGreaterThanOrEqualTo(0.8);
+    }
+
+    @Test
+    void addingAndDeletingACategoryChangesDetectionsWithoutRestart() {
+        EvalSet.Category added = world.categories(List.of(103)).get(0); // a rare species, not in the query set yet
+        String addedId = DemoWorld.categoryId(added);
+        int scene = sceneWith(added.id());
+
+        client.publish(world.imageEvent("before-add", scene, QUERY_SET));
+        client.flush();
+        assertThat(categoriesIn(awaitDetection("before-add"))).doesNotContain(addedId);
+
+        List<ExemplarQuery> update = world.querySet(QUERY_SET, List.of(added), 5, true, 1);
+        client.register(update);
+        client.awaitEncoded(app.model().modelId(), update, WAIT);
+        client.publish(world.imageEvent("after-add", scene, QUERY_SET));
+        client.flush();
+        DetectionEvent afterAdd = awaitDetection("after-add");
+        assertThat(categoriesIn(afterAdd)).contains(addedId);
+
+        client.deleteCategory(QUERY_SET, addedId);
+        client.read(Topics.EXEMPLAR_EMBEDDINGS, r -> r.stream().anyMatch(e -> e.key().endsWith("/" + addedId) && e.value() == null), WAIT);
+        // the global store applies the tombstone within moments of it being written
+        DetectionEvent afterDelete = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            client.publish(world.imageEvent("after-delete-" + attempt, scene, QUERY_SET));
+            client.flush();
+            afterDelete = awaitDetection("after-delete-" + attempt);
+            if (!categoriesIn(afterDelete).contains(addedId)) {
+                break;
+            }
+        }
+        assertThat(categoriesIn(afterDelete)).doesNotContain(addedId);
+    }
+
+    @Test
+    void everyKindOfBadInputIsDeadLetteredAndTheNextGoodEventIsProcessed() throws IOException {
+        byte[] good = Topics.IMAGES.valueSerde(client.registry()).serializer().serialize("x", world.imageEvent("good-after-bad", 0, QUERY_SET));
+
+        ImageEvent corrupt = world.imageEvent("bad-corrupt-image", 0, QUERY_SET);
+        corrupt.setImage(new InlineImage(ByteBuffer.wrap("GIF89a-but-not-really".getBytes(StandardCharsets.UTF_8)), "image/png"));
+        client.publish(corrupt);
+        ImageEvent bomb = world.imageEvent("bad-oversized-image", 0, QUERY_SET);
+        bomb.setImage(new InlineImage(ByteBuffer.wrap(pngHeader(60_000, 60_000)), "image/png"));
+        client.publish(bomb);
+        client.publish(world.imageEvent("bad-unknown-query-set", 0, "no-such-query-set"));
+        byte[] wrongMagic = good.clone();
+        wrongMagic[0] = 0x7b;
+        client.publishRaw("bad-wrong-magic".getBytes(StandardCharsets.UTF_8), wrongMagic);
+        byte[] unknownId = good.clone();
+        ByteBuffer.wrap(unknownId).putInt(1, 999_999_999);
+        client.publishRaw("bad-unknown-schema-id".getBytes(StandardCharsets.UTF_8), unknownId);
+        client.publishRaw("bad-missing-fields".getBytes(StandardCharsets.UTF_8), recordMissingRequiredFields());
+        client.publish(world.imageEvent("good-after-bad", 0, QUERY_SET));
+        client.flush();
+
+        Map<String, String> expectedStages = Map.of(
+                "bad-corrupt-image", "decode", "bad-oversized-image", "decode", "bad-unknown-query-set", "join",
+                "bad-wrong-magic", "deserialize", "bad-unknown-schema-id", "deserialize", "bad-missing-fields", "deserialize");
+        List<ConsumerRecord<String, DeadLetter>> letters = client.deadLetters(
+                r -> r.stream().map(ConsumerRecord::key).collect(Collectors.toSet()).containsAll(expectedStages.keySet()), WAIT);
+        assertThat(letters).as("dead letters").isNotNull();
+        for (ConsumerRecord<String, DeadLetter> record : letters) {
+            DeadLetter letter = record.value();
+            assertThat(letter.getStage()).as(record.key()).isEqualTo(expectedStages.get(record.key()));
+            assertThat(letter.getSourceTopic()).isEqualTo(client.topic(Topics.IMAGES));
+            assertThat(letter.getSourceOffset()).isNotNegative();
+            assertThat(letter.getOriginalValue()).isNotNull();
+            assertThat(letter.getErrorMessage()).isNotBlank();
+        }
+        Map<String, String> errors = letters.stream().collect(Collectors.toMap(ConsumerRecord::key, r -> r.value().getErrorClass(), (a, b) -> a));
+        assertThat(errors).containsEntry("bad-wrong-magic", "dev.mqdet.serde.UnknownMagicByteException")
+                .containsEntry("bad-unknown-schema-id", "dev.mqdet.schemaregistry.UnknownSchemaIdException")
+                .containsEntry("bad-missing-fields", "dev.mqdet.serde.IncompatibleSchemaException")
+                .containsEntry("bad-oversized-image", "dev.mqdet.inference.InferenceException$ImageTooLargeException");
+        assertThat(awaitDetection("good-after-bad").getEventId()).isEqualTo("good-after-bad");
+    }
+
+    /** An "ImageEvent" from a producer whose schema lacks required fields: registered, framed, but unreadable as ours. */
+    private byte[] recordMissingRequiredFields() throws IOException {
+        Schema partial = SchemaBuilder.record("ImageEvent").namespace("dev.mqdet.events").fields().requiredString("eventId").endRecord();
+        int id = client.registry().register("e2e-foreign-images-value", partial);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(WireFormat.header(id));
+        byte[] eventId = "bad-missing-fields".getBytes(StandardCharsets.UTF_8);
+        out.write(eventId.length * 2); // Avro zig-zag length
+        out.write(eventId);
+        return out.toByteArray();
+    }
+
+    private DetectionEvent awaitDetection(String eventId) {
+        List<ConsumerRecord<String, DetectionEvent>> out = client.detections(r -> r.stream().anyMatch(e -> e.key().equals(eventId)), WAIT);
+        assertThat(out).as("detection event for " + eventId).isNotNull();
+        return out.stream().filter(e -> e.key().equals(eventId)).findFirst().orElseThrow().value();
+    }
+
+    private int sceneWith(int categoryId) {
+        for (int i = 0; i < world.evalSet().images().size(); i++) {
+            int index = i;
+            if (world.truth(index, world.categories(List.of(categoryId))).size() > 0) {
+                return index;
+            }
+        }
+        throw new IllegalStateException("no scene shows category " + categoryId);
+    }
+
+    private static Set<String> categoriesIn(DetectionEvent event) {
+        return event.getDetections().stream().map(d -> d.getCategoryId()).collect(Collectors.toSet());
+    }
+
+    private static Set<String> ids(List<ConsumerRecord<String, DetectionEvent>> records, String prefix) {
+        return records.stream().map(ConsumerRecord::key).filter(k -> k.startsWith(prefix)).collect(Collectors.toSet());
+    }
+
+    private static byte[] pngHeader(int width, int height) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(out);
+        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+        ByteArrayOutputStream chunk = new ByteArrayOutputStream();
+        DataOutputStream c = new DataOutputStream(chunk);
+        c.writeBytes("IHDR");
+        c.writeInt(width);
+        c.writeInt(height);
+        c.write(new byte[] {8, 2, 0, 0, 0});
+        byte[] body = chunk.toByteArray();
+        data.writeInt(body.length - 4);
+        data.write(body);
+        CRC32 crc = new CRC32();
+        crc.update(body);
+        data.writeInt((int) crc.getValue());
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.mqdet.streams;
+
+import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.testkit.LocalStack;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** What the streams tests share: the shipped model and scenes, and app settings for a pipeline on the local stack. */
+final class TestPipelines {
+    private TestPipelines() {}
+
+    static Path repoRoot() {
+        return Path.of(System.getProperty("mqdet.repo.root", "..")).toAbsolutePath().normalize();
+    }
+
+    static String modelDir() {
+        return System.getProperty("mqdet.test.model", repoRoot().resolve("models/mqdet-synth-v1").toString());
+    }
+
+    static DemoWorld world() {
+        return DemoWorld.load(repoRoot().resolve("models/synth-eval"));
+    }
+
+    /** Settings of an app instance on {@code stack}, reading and writing {@code client}'s topics. */
+    static Map<String, String> settings(LocalStack stack, PipelineClient client, String applicationId) {
+        Map<String, String> settings = new HashMap<>(client.topicSettings());
+        settings.put("bootstrap.servers", stack.bootstrapServers());
+        settings.put("schema.registry.url", stack.schemaRegistryUrl());
+        settings.put("application.id", applicationId);
+        settings.put("state.dir", tempDir(applicationId).toString());
+        settings.put("commit.interval.ms", "100");
+        settings.put(StreamsAppConfig.MODEL_DIR, modelDir());
+        settings.put(StreamsAppConfig.HTTP_PORT, "0");
+        settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "50");
+        return settings;
+    }
+
+    static Path tempDir(String name) {
+        try {
+            return Files.createTempDirectory("mqdet-" + name);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
