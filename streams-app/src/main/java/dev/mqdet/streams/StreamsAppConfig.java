@@ -18,9 +18,10 @@ import org.apache.kafka.streams.StreamsConfig;
  * explicit settings. Keys starting with {@code mqdet.} are the app's own; every other key (Kafka Streams,
  * producer, consumer, {@code schema.registry.*}) is passed through.
  *
- * <p>Environment: {@code MQDET_BATCH_SIZE=16} sets {@code mqdet.batch.size}; {@code KAFKA_BOOTSTRAP_SERVERS} sets
- * {@code bootstrap.servers}; {@code KAFKA_<KEY>} sets any pass-through key ({@code KAFKA_PROCESSING_GUARANTEE}),
- * and {@code SCHEMA_REGISTRY_URL} sets {@code schema.registry.url}. Dots become underscores, upper case.
+ * <p>Environment: {@code MQDET_BATCH_SIZE=16} sets {@code mqdet.batch.size} (dots and dashes become underscores,
+ * upper case); {@code MQDET_BOOTSTRAP_SERVERS} and {@code MQDET_SCHEMA_REGISTRY_URL} set the two addresses (the
+ * names the exemplar registry reads too); {@code KAFKA_<KEY>} sets any pass-through key, e.g.
+ * {@code KAFKA_PROCESSING_GUARANTEE} or {@code KAFKA_SECURITY_PROTOCOL}.
  */
 public final class StreamsAppConfig {
 
@@ -104,16 +105,20 @@ public final class StreamsAppConfig {
     /** The configuration key an environment variable sets, or null when it is not one of ours. */
     static String keyOf(String variable) {
         String lower = variable.toLowerCase(Locale.ROOT);
+        if (variable.equals("MQDET_BOOTSTRAP_SERVERS")) { // the same names the exemplar registry reads
+            return "bootstrap.servers";
+        }
+        if (variable.equals("MQDET_SCHEMA_REGISTRY_URL") || variable.equals("SCHEMA_REGISTRY_URL")) {
+            return "schema.registry.url";
+        }
         if (variable.startsWith("MQDET_")) {
             String rest = lower.substring("mqdet_".length());
-            return DEFAULTS.keySet().stream().filter(k -> k.equals("mqdet." + rest.replace('_', '.'))
-                    || k.replace('-', '.').equals("mqdet." + rest.replace('_', '.'))).findFirst().orElse(null);
+            // MQDET_BATCH_MAX_WAIT_MS -> mqdet.batch.max-wait-ms: compare with '-' and '.' both read as '_'
+            return DEFAULTS.keySet().stream().filter(k -> k.replace('-', '_').replace('.', '_').equals("mqdet_" + rest))
+                    .findFirst().orElse(null);
         }
         if (variable.startsWith("KAFKA_")) {
             return lower.substring("kafka_".length()).replace('_', '.');
-        }
-        if (variable.equals("SCHEMA_REGISTRY_URL")) {
-            return "schema.registry.url";
         }
         return null;
     }

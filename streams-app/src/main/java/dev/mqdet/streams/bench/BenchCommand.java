@@ -1,0 +1,252 @@
+package dev.mqdet.streams.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.events.ImageEvent;
+import dev.mqdet.inference.ImageDecoder.PreparedImage;
+import dev.mqdet.inference.ModelPackage;
+import dev.mqdet.inference.MqDetModel;
+import dev.mqdet.inference.QueryCategory;
+import dev.mqdet.streams.PipelineApp;
+import dev.mqdet.streams.StreamsAppConfig;
+import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.testkit.LocalStack;
+import dev.mqdet.topics.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./mqdet bench}: the whole pipeline on the local broker against two references on the same machine,
+ * model and images: (a) raw batched model throughput in this JVM (decode + forward + post-processing, batch
+ * {@code mqdet.batch.size}), and (b) a naive streams design that calls the model once per record, at batch 1,
+ * inside {@code mapValues}. Pipeline throughput is events/s from the first event produced to the last detection
+ * consumed (read_committed); latency is detection consumed minus image event produced. A benchmark: it prints.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Pipeline throughput and latency vs raw model and a naive design.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--events", defaultValue = "200", description = "Image events per measurement (default: ${DEFAULT-VALUE}).")
+    int events;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Batch size of the pipeline and the raw reference (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--json", description = "Print JSON: pipeline_eps, raw_eps, naive_eps, p50_ms, p95_ms, p99_ms and more.")
+    boolean json;
+
+    @Option(names = "--eval-set", description = "Scenes to use (default: models/synth-eval of this checkout).")
+    Path evalSet;
+
+    @Option(names = "--model", description = "Model package folder (default: the shipped package).")
+    Path model;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchCommand()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
+        DemoWorld world = DemoWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
+        ModelPackage pkg = model == null ? ModelPackage.shipped() : ModelPackage.load(model);
+        List<ExemplarQuery> querySet = world.querySet("bench", world.categories(List.of(91, 95, 99, 101, 103, 107, 108, 109, 110)), 5, true, 1);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("model", pkg.modelId());
+        report.put("events", events);
+        report.put("batch", batch);
+        report.put("categories", querySet.size());
+
+        Path work = Files.createTempDirectory("mqdet-bench");
+        LocalStack stack = LocalStack.start(work);
+        try {
+            double raw = rawThroughput(pkg, world, querySet);
+            report.put("raw_eps", round(raw));
+            Map<String, Double> pipeline = pipeline(stack, work, pkg, world, querySet);
+            report.putAll(pipeline);
+            double naive = naive(stack, work, pkg, world, querySet);
+            report.put("naive_eps", round(naive));
+            report.put("pipeline_vs_raw", round(pipeline.get("pipeline_eps") / raw));
+            report.put("pipeline_vs_naive", round(pipeline.get("pipeline_eps") / naive));
+        } finally {
+            stack.close();
+        }
+        if (json) {
+            System.out.println(new ObjectMapper().writeValueAsString(report));
+        } else {
+            report.forEach((key, value) -> System.out.printf("%-18s %s%n", key, value));
+        }
+        return 0;
+    }
+
+    /** (a) The model alone in this JVM: decode, forward and post-process in batches. */
+    private double rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) {
+        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.defaults().withPoolSize(1))) {
+            List<QueryCategory> categories = encode(mqdet, querySet);
+            List<byte[]> images = new ArrayList<>();
+            for (int i = 0; i < events; i++) {
+                images.add(world.evalSet().read(world.scene(i)));
+            }
+            runRaw(mqdet, images.subList(0, Math.min(2 * batch, images.size())), categories); // warm-up
+            long started = System.nanoTime();
+            runRaw(mqdet, images, categories);
+            double eps = events / ((System.nanoTime() - started) / 1e9);
+            System.err.printf("bench: raw batched model %.2f events/s%n", eps);
+            return eps;
+        }
+    }
+
+    private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories) {
+        for (int from = 0; from < images.size(); from += batch) {
+            List<PreparedImage> prepared = images.subList(from, Math.min(from + batch, images.size())).stream()
+                    .map(mqdet.decoder()::prepare).toList();
+            mqdet.detectPrepared(prepared, categories);
+        }
+    }
+
+    private static List<QueryCategory> encode(MqDetModel mqdet, List<ExemplarQuery> querySet) {
+        List<QueryCategory> categories = new ArrayList<>();
+        for (ExemplarQuery query : querySet) {
+            List<float[]> vectors = new ArrayList<>();
+            for (var exemplar : query.getExemplars()) {
+                var data = exemplar.getImage().getData().duplicate();
+                byte[] bytes = new byte[data.remaining()];
+                data.get(bytes);
+                var b = exemplar.getBox();
+                vectors.addAll(mqdet.encodeExemplars(bytes, List.of(new dev.mqdet.inference.Box(b.getX1(), b.getY1(), b.getX2(), b.getY2()))));
+            }
+            categories.add(new QueryCategory(query.getCategoryId(), query.getLabel(), vectors));
+        }
+        return categories;
+    }
+
+    /** The real pipeline: events pre-produced as a backlog, then the app started; clock from start to last answer. */
+    private Map<String, Double> pipeline(LocalStack stack, Path work, ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
+        try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "bench-")) {
+            client.createTopics(1);
+            client.register(querySet);
+            Map<String, String> settings = new HashMap<>(client.topicSettings());
+            settings.put("bootstrap.servers", stack.bootstrapServers());
+            settings.put("schema.registry.url", stack.schemaRegistryUrl());
+            settings.put("application.id", "mqdet-bench");
+            settings.put("state.dir", work.resolve("state").toString());
+            settings.put(StreamsAppConfig.BATCH_SIZE, Integer.toString(batch));
+            settings.put(StreamsAppConfig.HTTP_PORT, "-1");
+            settings.put(StreamsAppConfig.MODEL_PREDICTORS, "1");
+            settings.put(StreamsAppConfig.MODEL_DIR, pkg.dir().toString());
+            try (PipelineApp app = PipelineApp.start(StreamsAppConfig.of(settings))) {
+                app.awaitRunning(Duration.ofSeconds(90));
+                client.awaitEncoded(pkg.modelId(), querySet, Duration.ofMinutes(2));
+                warmUp(client, world);
+                Map<String, Long> producedAt = new HashMap<>();
+                Map<String, Long> receivedAt = new HashMap<>();
+                long started = System.currentTimeMillis();
+                for (int i = 0; i < events; i++) {
+                    producedAt.put("bench-" + i, System.currentTimeMillis());
+                    client.publish(world.imageEvent("bench-" + i, i, "bench"));
+                }
+                client.flush();
+                // End-to-end latency: from the send of an image event to its detection being readable (read_committed).
+                List<ConsumerRecord<String, dev.mqdet.events.DetectionEvent>> out = client.detections(records -> {
+                    long now = System.currentTimeMillis();
+                    records.forEach(r -> receivedAt.putIfAbsent(r.key(), now));
+                    return records.stream().filter(e -> e.key().startsWith("bench-")).count() >= events;
+                }, Duration.ofMinutes(20));
+                if (out == null) {
+                    throw new IllegalStateException("the pipeline did not answer every event in 20 minutes");
+                }
+                long last = receivedAt.entrySet().stream().filter(e -> e.getKey().startsWith("bench-")).mapToLong(Map.Entry::getValue).max().orElseThrow();
+                List<Long> latencies = new ArrayList<>();
+                producedAt.forEach((id, sent) -> latencies.add(receivedAt.get(id) - sent));
+                latencies.sort(Long::compare);
+                Map<String, Double> result = new LinkedHashMap<>();
+                double eps = events / ((last - started) / 1000.0);
+                result.put("pipeline_eps", round(eps));
+                result.put("p50_ms", (double) percentile(latencies, 0.50));
+                result.put("p95_ms", (double) percentile(latencies, 0.95));
+                result.put("p99_ms", (double) percentile(latencies, 0.99));
+                System.err.printf("bench: pipeline %.2f events/s%n", eps);
+                return result;
+            }
+        }
+    }
+
+    private static void warmUp(PipelineClient client, DemoWorld world) {
+        for (int i = 0; i < 8; i++) {
+            client.publish(world.imageEvent("warmup-" + i, i, "bench"));
+        }
+        client.flush();
+        client.detections(r -> r.stream().filter(e -> e.key().startsWith("warmup-")).count() >= 8, Duration.ofMinutes(2));
+    }
+
+    /** (b) The naive design: one model call per record, batch 1, inside mapValues. */
+    private double naive(LocalStack stack, Path work, ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
+        try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "naive-");
+             MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.defaults().withPoolSize(1))) {
+            client.createTopics(1);
+            List<QueryCategory> categories = encode(mqdet, querySet);
+            Serde<ImageEvent> imageSerde = Topics.IMAGES.valueSerde(client.registry());
+            Serde<dev.mqdet.events.DetectionEvent> detectionSerde = Topics.DETECTIONS.valueSerde(client.registry());
+            dev.mqdet.streams.detect.ImageSource source = new dev.mqdet.streams.detect.ImageSource(List.of(), 16 << 20);
+            StreamsBuilder builder = new StreamsBuilder();
+            builder.stream(client.topic(Topics.IMAGES), Consumed.with(Serdes.String(), imageSerde))
+                    .mapValues(event -> {
+                        PreparedImage image = mqdet.decoder().prepare(source.bytes(event));
+                        var found = mqdet.detectPrepared(List.of(image), categories).get(0);
+                        return dev.mqdet.events.DetectionEvent.newBuilder().setEventId(event.getEventId()).setSource(event.getSource())
+                                .setQuerySetId(event.getQuerySetId()).setQuerySetVersion(1).setModelId(mqdet.modelId())
+                                .setImageWidth(image.width()).setImageHeight(image.height())
+                                .setDetections(found.stream().map(d -> new dev.mqdet.events.Detection(d.categoryId(), d.label(), d.score(),
+                                        new dev.mqdet.events.BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()))).toList())
+                                .setTimings(new dev.mqdet.events.Timings(0L, 0L, 1)).setDetectedAtMs(java.time.Instant.now()).build();
+                    })
+                    .to(client.topic(Topics.DETECTIONS), Produced.with(Serdes.String(), detectionSerde));
+            Properties props = new Properties();
+            props.put("bootstrap.servers", stack.bootstrapServers());
+            props.put("application.id", "mqdet-bench-naive");
+            props.put("state.dir", work.resolve("naive-state").toString());
+            props.put("processing.guarantee", "exactly_once_v2");
+            try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+                streams.start();
+                warmUp(client, world);
+                long started = System.currentTimeMillis();
+                for (int i = 0; i < events; i++) {
+                    client.publish(world.imageEvent("bench-" + i, i, "bench"));
+                }
+                client.flush();
+                if (client.detections(r -> r.stream().filter(e -> e.key().startsWith("bench-")).count() >= events, Duration.ofMinutes(30)) == null) {
+                    throw new IllegalStateException("the naive design did not answer every event in 30 minutes");
+                }
+                double eps = events / ((System.currentTimeMillis() - started) / 1000.0);
+                System.err.printf("bench: naive per-record design %.2f events/s%n", eps);
+                return eps;
+            }
+        }
+    }
+
+    private static long percentile(List<Long> sorted, double p) {
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 100) / 100.0;
+    }
+}

@@ -1,0 +1,189 @@
+package dev.mqdet.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.DetectionEvent;
+import dev.mqdet.events.ExemplarEmbedding;
+import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.inference.ModelPackage;
+import dev.mqdet.inference.MqDetModel;
+import dev.mqdet.schemaregistry.RestSchemaRegistryClient;
+import dev.mqdet.schemaregistry.SchemaRegistryClient;
+import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.streams.ops.PipelineMetrics;
+import dev.mqdet.testkit.LocalStack;
+import dev.mqdet.testkit.LocalStackExtension;
+import dev.mqdet.topics.Keys;
+import dev.mqdet.topics.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Fast unit tests of the topology on TopologyTestDriver (real model, real registry; no broker): batching, waiting, dead letters. */
+@ExtendWith(LocalStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BatchedDetectionTopologyTest {
+
+    private static final int BATCH = 4;
+    private static final long MAX_WAIT_MS = 500;
+    private static final long UNKNOWN_WAIT_MS = 2_000;
+
+    private MqDetModel model;
+    private SchemaRegistryClient registry;
+    private DemoWorld world;
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, ExemplarQuery> queries;
+    private TestInputTopic<String, byte[]> images;
+    private TestOutputTopic<String, DetectionEvent> detections;
+    private TestOutputTopic<byte[], DeadLetter> deadLetters;
+    private TestOutputTopic<String, ExemplarEmbedding> embeddings;
+    private Serializer<dev.mqdet.events.ImageEvent> imageSerializer;
+
+    @BeforeAll
+    void loadModel(LocalStack stack) {
+        model = MqDetModel.load(ModelPackage.load(Path.of(TestPipelines.modelDir())), MqDetModel.Options.defaults().withPoolSize(1));
+        registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", stack.schemaRegistryUrl()));
+        world = TestPipelines.world();
+        imageSerializer = Topics.IMAGES.valueSerde(registry).serializer();
+    }
+
+    @AfterAll
+    void closeModel() {
+        model.close();
+    }
+
+    @BeforeEach
+    void startDriver() {
+        Map<String, String> settings = new HashMap<>();
+        settings.put(StreamsAppConfig.BATCH_SIZE, Integer.toString(BATCH));
+        settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, Long.toString(MAX_WAIT_MS));
+        settings.put(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS, Long.toString(UNKNOWN_WAIT_MS));
+        StreamsAppConfig config = StreamsAppConfig.of(settings);
+        Properties props = new Properties();
+        props.put("application.id", "topology-test");
+        props.put("bootstrap.servers", "unused:9092");
+        props.put("state.dir", TestPipelines.tempDir("ttd").toString());
+        driver = new TopologyTestDriver(DetectionTopology.build(config, model, registry, new PipelineMetrics(new SimpleMeterRegistry())),
+                props, Instant.parse("2026-11-27T00:00:00Z"));
+        queries = driver.createInputTopic("exemplar-queries", new StringSerializer(), Topics.EXEMPLAR_QUERIES.valueSerde(registry).serializer());
+        images = driver.createInputTopic("images", new StringSerializer(), new ByteArraySerializer());
+        detections = driver.createOutputTopic("detections", new StringDeserializer(), Topics.DETECTIONS.valueSerde(registry).deserializer());
+        deadLetters = driver.createOutputTopic("images-dlq", new ByteArrayDeserializer(), Topics.IMAGES_DLQ.valueSerde(registry).deserializer());
+        embeddings = driver.createOutputTopic("exemplar-embeddings", new StringDeserializer(), Topics.EXEMPLAR_EMBEDDINGS.valueSerde(registry).deserializer());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    @Test
+    void exemplarQueriesAreEncodedForThisModelAndTombstonesPropagate() {
+        register("qs");
+        List<org.apache.kafka.streams.test.TestRecord<String, ExemplarEmbedding>> encoded = embeddings.readRecordsToList();
+        assertThat(encoded).hasSize(2);
+        ExemplarEmbedding first = encoded.get(0).value();
+        assertThat(encoded.get(0).key()).isEqualTo(Keys.embedding(model.modelId(), "qs", first.getCategoryId()));
+        assertThat(first.getExemplars()).hasSize(5);
+        assertThat(first.getDimension()).isEqualTo(model.modelPackage().featureDim());
+        assertThat(first.getExemplars().get(0).getVector()).hasSize(model.modelPackage().featureDim());
+        queries.pipeInput(Keys.query("qs", first.getCategoryId()), null);
+        var tombstone = embeddings.readRecord();
+        assertThat(tombstone.key()).isEqualTo(encoded.get(0).key());
+        assertThat(tombstone.value()).isNull();
+    }
+
+    @Test
+    void aFullBatchRunsAtOnce() {
+        register("qs");
+        for (int i = 0; i < BATCH; i++) {
+            pipeImage("full-" + i, i, "qs");
+        }
+        List<DetectionEvent> out = detections.readValuesToList();
+        assertThat(out).extracting(DetectionEvent::getEventId).containsExactly("full-0", "full-1", "full-2", "full-3");
+        assertThat(out).allSatisfy(e -> assertThat(e.getTimings().getBatchSize()).isEqualTo(BATCH));
+    }
+
+    @Test
+    void aPartialBatchWaitsForTheMaximumWait() {
+        register("qs");
+        pipeImage("partial-0", 0, "qs");
+        pipeImage("partial-1", 1, "qs");
+        assertThat(detections.isEmpty()).isTrue();
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS / 2));
+        assertThat(detections.isEmpty()).isTrue();
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS));
+        List<DetectionEvent> out = detections.readValuesToList();
+        assertThat(out).extracting(DetectionEvent::getEventId).containsExactly("partial-0", "partial-1");
+        assertThat(out).allSatisfy(e -> assertThat(e.getTimings().getBatchSize()).isEqualTo(2));
+    }
+
+    @Test
+    void anEventWaitsForItsQuerySetThenIsDetected() {
+        pipeImage("early", 0, "late-qs");
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS * 2));
+        assertThat(detections.isEmpty()).isTrue();
+        assertThat(deadLetters.isEmpty()).isTrue();
+        register("late-qs");
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS));
+        assertThat(detections.readValuesToList()).extracting(DetectionEvent::getEventId).containsExactly("early");
+    }
+
+    @Test
+    void anUnknownQuerySetIsDeadLetteredAfterTheWait() {
+        pipeImage("orphan", 0, "never-registered");
+        driver.advanceWallClockTime(Duration.ofMillis(UNKNOWN_WAIT_MS + MAX_WAIT_MS));
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getStage()).isEqualTo("join");
+        assertThat(letter.getEventId()).isEqualTo("orphan");
+        assertThat(letter.getErrorMessage()).contains("never-registered");
+        assertThat(detections.isEmpty()).isTrue();
+    }
+
+    @Test
+    void undecodableBytesAreDeadLetteredWithTheirOrigin() {
+        register("qs");
+        images.pipeInput("junk", "not avro".getBytes(StandardCharsets.UTF_8));
+        pipeImage("fine", 0, "qs");
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS * 2));
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getStage()).isEqualTo("deserialize");
+        assertThat(letter.getSourceTopic()).isEqualTo("images");
+        assertThat(letter.getSourceOffset()).isZero();
+        assertThat(new String(letter.getOriginalValue().array(), StandardCharsets.UTF_8)).isEqualTo("not avro");
+        assertThat(letter.getErrorClass()).isEqualTo("dev.mqdet.serde.UnknownMagicByteException");
+        assertThat(detections.readValuesToList()).extracting(DetectionEvent::getEventId).containsExactly("fine");
+    }
+
+    private void register(String querySetId) {
+        for (ExemplarQuery query : world.querySet(querySetId, world.categories(List.of(91, 101)), 5, true, 1)) {
+            queries.pipeInput(Keys.query(query.getQuerySetId(), query.getCategoryId()), query);
+        }
+    }
+
+    private void pipeImage(String eventId, int scene, String querySetId) {
+        images.pipeInput(eventId, imageSerializer.serialize("images", world.imageEvent(eventId, scene, querySetId)));
+    }
+}

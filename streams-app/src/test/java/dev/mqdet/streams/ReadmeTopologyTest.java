@@ -1,0 +1,21 @@
+package dev.mqdet.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mqdet.schemaregistry.RestSchemaRegistryClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The topology printed in the README is the one the code builds. */
+class ReadmeTopologyTest {
+
+    @Test
+    void readmeShowsTheCurrentTopology() throws IOException {
+        var registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", "http://127.0.0.1:1"));
+        String described = DetectionTopology.build(StreamsAppConfig.of(Map.of()), null, registry, null).describe().toString();
+        String readme = Files.readString(TestPipelines.repoRoot().resolve("README.md"));
+        assertThat(readme).contains(described.strip());
+    }
+}
