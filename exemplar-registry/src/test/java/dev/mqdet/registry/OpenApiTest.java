@@ -9,7 +9,6 @@ import dev.mqdet.registry.RegistryHarness.Reply;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,8 +29,7 @@ class OpenApiTest {
             assertThat(doc.get("openapi").asText()).startsWith("3.");
 
             List<String> documented = new ArrayList<>();
-            for (Iterator<Map.Entry<String, JsonNode>> paths = doc.get("paths").fields(); paths.hasNext(); ) {
-                Map.Entry<String, JsonNode> path = paths.next();
+            for (Map.Entry<String, JsonNode> path : doc.get("paths").properties()) {
                 path.getValue().fieldNames().forEachRemaining(method -> {
                     if (!method.equals("parameters")) {
                         documented.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey());
@@ -54,7 +52,7 @@ class OpenApiTest {
 
     private static void collectRefs(JsonNode node, List<String> refs) {
         if (node.isObject()) {
-            node.fields().forEachRemaining(e -> {
+            node.properties().forEach(e -> {
                 if (e.getKey().equals("$ref")) {
                     refs.add(e.getValue().asText());
                 } else {
