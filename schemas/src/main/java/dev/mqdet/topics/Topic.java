@@ -29,10 +29,17 @@ public record Topic<V extends SpecificRecord>(String defaultName, Class<V> value
         return serde;
     }
 
-    /** Topic-level settings to create it with (compaction for tables). */
+    /**
+     * Largest record the pipeline's topics take: images travel inline, exemplar queries carry their exemplar
+     * images, and dead letters keep the original bytes, so Kafka's 1 MB default is too small.
+     */
+    public static final int MAX_MESSAGE_BYTES = 17 << 20;
+
+    /** Topic-level settings to create it with (compaction for tables; room for inline images). */
     public Map<String, String> topicConfig() {
+        String maxBytes = Integer.toString(MAX_MESSAGE_BYTES);
         return compacted
-                ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0", "segment.ms", "3600000")
-                : Map.of("cleanup.policy", "delete");
+                ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0", "segment.ms", "3600000", "max.message.bytes", maxBytes)
+                : Map.of("cleanup.policy", "delete", "max.message.bytes", maxBytes);
     }
 }

@@ -68,7 +68,11 @@ public final class StreamsAppConfig {
             Map.entry(HTTP_PORT, "8080"),
             Map.entry(StreamsConfig.APPLICATION_ID_CONFIG, "mqdet-streams"),
             Map.entry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2),
-            Map.entry("processing.exception.handler.global.enabled", "true"));
+            Map.entry("processing.exception.handler.global.enabled", "true"),
+            // A dead letter carries the original image bytes: room for the largest record the topics take.
+            Map.entry("producer.max.request.size", Integer.toString(dev.mqdet.topics.Topic.MAX_MESSAGE_BYTES)),
+            // Never act on an aborted registry write, also under at_least_once (exactly-once sets this itself).
+            Map.entry("consumer.isolation.level", "read_committed"));
 
     private final Map<String, String> values;
 

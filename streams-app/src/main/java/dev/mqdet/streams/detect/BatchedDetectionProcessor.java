@@ -110,7 +110,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             deadLetter(origin, record.key(), record.value(), null, "deserialize", e);
             return;
         }
-        long now = System.currentTimeMillis();
+        long now = context.currentSystemTimeMs(); // the stream time source punctuations use (mockable in tests)
         buffer.put(nextSequence++, new BufferedImageEvent(origin, record.timestamp(), now, record.key(), record.value()));
         buffered++;
         oldestBufferedAt = Math.min(oldestBufferedAt, now);
