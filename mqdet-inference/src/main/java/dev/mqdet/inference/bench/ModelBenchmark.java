@@ -28,7 +28,7 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--model", description = "Model package folder (default: the shipped package).")
     Path model;
 
-    @Option(names = "--eval-set", defaultValue = "models/synth-eval", description = "Images and exemplars to use.")
+    @Option(names = "--eval-set", description = "Evaluation set folder (default: models/synth-eval of this checkout).")
     Path evalSet;
 
     @Option(names = "--batches", split = ",", defaultValue = "1,4,8,16", description = "Batch sizes.")
@@ -43,12 +43,19 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @Option(names = "--python-eager", description = "Also run the eager PyTorch model (Debian's /usr/bin/python3 with torch) "
+            + "on the same images and print the Java/Python ratio per batch size.")
+    boolean pythonEager;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ModelBenchmark()).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
+        if (evalSet == null) {
+            evalSet = Path.of(System.getenv().getOrDefault("MQDET_HOME", ".")).resolve("models/synth-eval");
+        }
         if (threads > 0) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
@@ -74,9 +81,42 @@ public final class ModelBenchmark implements Callable<Integer> {
                 System.err.printf("batch %2d: %.2f images/s%n", batch, images / seconds);
             }
             report.put("images_per_second", perBatch);
+            if (pythonEager) {
+                Map<String, Double> eager = pythonEager();
+                report.put("eager_python_images_per_second", eager);
+                Map<String, Double> ratio = new LinkedHashMap<>();
+                perBatch.forEach((batch, eps) -> {
+                    if (eager.containsKey(batch)) {
+                        ratio.put(batch, Math.round(eps / eager.get(batch) * 100) / 100.0);
+                    }
+                });
+                report.put("java_vs_eager_python", ratio);
+            }
         }
         System.out.println(json ? new ObjectMapper().writeValueAsString(report) : report);
         return 0;
+    }
+
+    /** Runs src/test/python/bench_eager.py on the same images and batch sizes. */
+    private Map<String, Double> pythonEager() throws Exception {
+        Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
+        List<String> command = new ArrayList<>(List.of("/usr/bin/python3",
+                home.resolve("mqdet-inference/src/test/python/bench_eager.py").toString(),
+                "--images", Integer.toString(images), "--eval-set", evalSet.toAbsolutePath().toString(),
+                "--batches", String.join(",", batches.stream().map(String::valueOf).toList()),
+                "--threads", Integer.toString(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())));
+        if (model != null) {
+            command.addAll(List.of("--model", model.toAbsolutePath().toString()));
+        }
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException("the eager Python benchmark failed: " + output);
+        }
+        Map<String, Double> eager = new LinkedHashMap<>();
+        new ObjectMapper().readTree(output).path("eager_images_per_second").fields()
+                .forEachRemaining(e -> eager.put(e.getKey(), e.getValue().asDouble()));
+        return eager;
     }
 
     /** The evaluation's multimodal query set: every evaluated category with its label and 5 exemplars. */

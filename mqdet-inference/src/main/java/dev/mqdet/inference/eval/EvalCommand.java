@@ -37,6 +37,9 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (evalSet == null) {
+            evalSet = Path.of(System.getenv().getOrDefault("MQDET_HOME", ".")).resolve("models/synth-eval");
+        }
         ModelPackage pkg = model == null ? ModelPackage.shipped() : ModelPackage.load(model);
         long started = System.nanoTime();
         Map<String, Map<String, Map<String, Double>>> splits;
