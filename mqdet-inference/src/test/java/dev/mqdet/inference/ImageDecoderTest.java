@@ -6,15 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mqdet.inference.ImageDecoder.PreparedImage;
 import dev.mqdet.inference.InferenceException.ImageTooLargeException;
 import dev.mqdet.inference.InferenceException.InvalidImageException;
+import dev.mqdet.testkit.TestImages;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +65,7 @@ class ImageDecoderTest {
 
     @Test
     void decompressionBombIsRefusedFromItsHeaderAlone() throws IOException {
-        byte[] bomb = pngHeaderOnly(100_000, 100_000); // 10^10 pixels declared in 45 bytes
+        byte[] bomb = TestImages.pngHeaderOnly(100_000, 100_000); // 10^10 pixels declared in 33 bytes
         long started = System.nanoTime();
         assertThatThrownBy(() -> decoder.prepare(bomb))
                 .isExactlyInstanceOf(ImageTooLargeException.class)
@@ -77,7 +76,7 @@ class ImageDecoderTest {
 
     @Test
     void zeroDimensionsAreRefused() throws IOException {
-        assertThatThrownBy(() -> decoder.prepare(pngHeaderOnly(0, 10))).isInstanceOf(InvalidImageException.class);
+        assertThatThrownBy(() -> decoder.prepare(TestImages.pngHeaderOnly(0, 10))).isInstanceOf(InvalidImageException.class);
     }
 
     @Test
@@ -115,26 +114,6 @@ class ImageDecoderTest {
     static byte[] encode(BufferedImage image, String format) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ImageIO.write(image, format, out);
-        return out.toByteArray();
-    }
-
-    /** A PNG signature and a valid IHDR chunk declaring the given size, and nothing else. */
-    static byte[] pngHeaderOnly(int width, int height) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        DataOutputStream data = new DataOutputStream(out);
-        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        ByteArrayOutputStream chunk = new ByteArrayOutputStream();
-        DataOutputStream c = new DataOutputStream(chunk);
-        c.writeBytes("IHDR");
-        c.writeInt(width);
-        c.writeInt(height);
-        c.write(new byte[] {8, 2, 0, 0, 0}); // 8-bit RGB
-        byte[] body = chunk.toByteArray();
-        data.writeInt(body.length - 4);
-        data.write(body);
-        CRC32 crc = new CRC32();
-        crc.update(body);
-        data.writeInt((int) crc.getValue());
         return out.toByteArray();
     }
 }

@@ -14,9 +14,9 @@ import dev.mqdet.streams.demo.PipelineClient;
 import dev.mqdet.streams.demo.Scoring;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
+import dev.mqdet.testkit.TestImages;
 import dev.mqdet.topics.Topics;
 import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.zip.CRC32;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -134,7 +133,7 @@ class PipelineEndToEndTest {
         corrupt.setImage(new InlineImage(ByteBuffer.wrap("GIF89a-but-not-really".getBytes(StandardCharsets.UTF_8)), "image/png"));
         client.publish(corrupt);
         ImageEvent bomb = world.imageEvent("bad-oversized-image", 0, QUERY_SET);
-        bomb.setImage(new InlineImage(ByteBuffer.wrap(pngHeader(60_000, 60_000)), "image/png"));
+        bomb.setImage(new InlineImage(ByteBuffer.wrap(TestImages.pngHeaderOnly(60_000, 60_000)), "image/png"));
         client.publish(bomb);
         client.publish(world.imageEvent("bad-unknown-query-set", 0, "no-such-query-set"));
         byte[] wrongMagic = good.clone();
@@ -203,24 +202,5 @@ class PipelineEndToEndTest {
 
     private static Set<String> ids(List<ConsumerRecord<String, DetectionEvent>> records, String prefix) {
         return records.stream().map(ConsumerRecord::key).filter(k -> k.startsWith(prefix)).collect(Collectors.toSet());
-    }
-
-    private static byte[] pngHeader(int width, int height) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        DataOutputStream data = new DataOutputStream(out);
-        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        ByteArrayOutputStream chunk = new ByteArrayOutputStream();
-        DataOutputStream c = new DataOutputStream(chunk);
-        c.writeBytes("IHDR");
-        c.writeInt(width);
-        c.writeInt(height);
-        c.write(new byte[] {8, 2, 0, 0, 0});
-        byte[] body = chunk.toByteArray();
-        data.writeInt(body.length - 4);
-        data.write(body);
-        CRC32 crc = new CRC32();
-        crc.update(body);
-        data.writeInt((int) crc.getValue());
-        return out.toByteArray();
     }
 }
