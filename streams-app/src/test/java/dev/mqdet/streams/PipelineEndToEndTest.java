@@ -12,6 +12,7 @@ import dev.mqdet.serde.WireFormat;
 import dev.mqdet.streams.demo.DemoWorld;
 import dev.mqdet.streams.demo.PipelineClient;
 import dev.mqdet.streams.demo.Scoring;
+import dev.mqdet.streams.scenario.DetectScenario;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import dev.mqdet.testkit.TestImages;
@@ -39,13 +40,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PipelineEndToEndTest {
 
-    private static final String QUERY_SET = "e2e";
-    private static final List<Integer> CATEGORIES = List.of(95, 101, 107, 108); // common, rare, ambiguous pair
+    private static final String QUERY_SET = DetectScenario.QUERY_SET;
     private static final Duration WAIT = Duration.ofMinutes(2);
 
     private DemoWorld world;
     private PipelineClient client;
     private PipelineApp app;
+    private DetectScenario scenario;
 
     @BeforeAll
     void start(LocalStack stack) throws Exception {
@@ -53,9 +54,9 @@ class PipelineEndToEndTest {
         client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "e2e-");
         client.createTopics(1);
         app = PipelineApp.start(StreamsAppConfig.of(TestPipelines.settings(stack, client, "e2e"))).awaitRunning(Duration.ofSeconds(60));
-        List<ExemplarQuery> queries = world.querySet(QUERY_SET, world.categories(CATEGORIES), 5, true, 1);
-        client.register(queries);
-        client.awaitEncoded(app.model().modelId(), queries, WAIT);
+        // Register the query set: the scenario ContainerPipelineTest runs against the images too.
+        scenario = new DetectScenario(world, client, app.model().modelId(), WAIT);
+        scenario.registerQuerySet();
     }
 
     @AfterAll
@@ -66,30 +67,10 @@ class PipelineEndToEndTest {
 
     @Test
     void detectsTheRegisteredCategoriesInImageEvents() {
-        int events = 12;
-        for (int i = 0; i < events; i++) {
-            client.publish(world.imageEvent("found-" + i, i, QUERY_SET));
-        }
-        client.flush();
-        List<ConsumerRecord<String, DetectionEvent>> out = client.detections(r -> ids(r, "found-").size() >= events, WAIT);
-        assertThat(out).as("one detection event per image event").isNotNull();
-        Scoring scoring = new Scoring();
-        for (ConsumerRecord<String, DetectionEvent> record : out) {
-            DetectionEvent event = record.value();
-            if (!event.getEventId().startsWith("found-")) {
-                continue;
-            }
-            int index = Integer.parseInt(event.getEventId().substring("found-".length()));
-            assertThat(record.key()).isEqualTo(event.getEventId());
-            assertThat(event.getModelId()).isEqualTo(app.model().modelId());
-            assertThat(event.getQuerySetVersion()).isEqualTo(1L);
-            assertThat(event.getImageWidth()).isEqualTo(world.scene(index).width());
-            assertThat(event.getTimings().getBatchSize()).isBetween(1, 8);
-            assertThat(event.getAttributes()).containsEntry("scene", world.scene(index).fileName());
-            scoring.add(event.getDetections(), world.truth(index, world.categories(CATEGORIES)));
-        }
-        assertThat(scoring.recall()).as("recall").isGreaterThanOrEqualTo(0.8);
-        assertThat(scoring.precision()).as("precision").isGreaterThanOrEqualTo(0.8);
+        // One detection event per image event, each event's fields, precision and recall at least 0.8: the shared
+        // scenario (DetectScenario), also run against the container images by ContainerPipelineTest.
+        Scoring scoring = scenario.detect(12);
+        DetectScenario.assertQuality(scoring);
     }
 
     @Test
@@ -198,9 +179,5 @@ class PipelineEndToEndTest {
 
     private static Set<String> categoriesIn(DetectionEvent event) {
         return event.getDetections().stream().map(d -> d.getCategoryId()).collect(Collectors.toSet());
-    }
-
-    private static Set<String> ids(List<ConsumerRecord<String, DetectionEvent>> records, String prefix) {
-        return records.stream().map(ConsumerRecord::key).filter(k -> k.startsWith(prefix)).collect(Collectors.toSet());
     }
 }
