@@ -110,7 +110,7 @@ def cmd_eval(args):
                                 f"model {os.path.relpath(args.model, os.getcwd())}, eval set {os.path.relpath(args.eval_set, os.getcwd())}\n"))
 
 
-def train_pipeline(cfg, out_dir, eval_dir, log, ablation=True, quick=False):
+def train_pipeline(cfg, out_dir, eval_dir, log, ablation=True, resume_stage1=None):
     from . import train as T
     from .data import TrainSet
     from .evaluate import run_eval, format_table
@@ -123,12 +123,22 @@ def train_pipeline(cfg, out_dir, eval_dir, log, ablation=True, quick=False):
     if not os.path.exists(os.path.join(eval_dir, "annotations.json")):
         from .evalset import export_eval_set
         export_eval_set(eval_dir, seed=cfg["world_seed"])
-    data = TrainSet(cfg["world_seed"], cfg["n_train"], cats)
-    log(f"generated {len(data)} training scenes")
-    model = T.new_model(cfg, tok)
-    T.stage1(model, data, tok, cfg, log)
-    t1 = time.time() - t_start
-    T.save_ckpt(os.path.join(WORK, "stage1.pt"), model, cfg, tok, cats)
+    if resume_stage1:
+        # resume from a stage-1 checkpoint written by an earlier `train` with the same config
+        model, tok1, cfg1, _ = T.load_ckpt(resume_stage1)
+        assert tok1.vocab == tok.vocab and all(cfg1[k] == cfg[k] for k in cfg if k.startswith(("s1", "n_train", "seed", "world"))), "config mismatch"
+        n_needed = cfg["n_stage2"]
+        data = TrainSet(cfg["world_seed"], n_needed, cats)   # scenes 0..n-1 are identical to the full set
+        log(f"resumed stage 1 from {resume_stage1}; regenerated {len(data)} scenes for stage 2")
+        t1 = float("nan")
+    else:
+        data = TrainSet(cfg["world_seed"], cfg["n_train"], cats)
+        log(f"generated {len(data)} training scenes")
+        model = T.new_model(cfg, tok)
+        T.stage1(model, data, tok, cfg, log)
+        t1 = time.time() - t_start
+        T.save_ckpt(os.path.join(WORK, "stage1.pt"), model, cfg, tok, cats)
+        log(f"stage 1 done in {t1:.0f}s")
     cache = T.build_stage2_cache(model, data, cfg, log)
     del data
     stage1_state = {k: v.clone() for k, v in model.state_dict().items()}
@@ -163,7 +173,7 @@ def train_pipeline(cfg, out_dir, eval_dir, log, ablation=True, quick=False):
         "metric": "COCO AP (IoU .50:.05:.95) and AP50, percent, mean over categories of each split",
         "splits": res["splits"], "gates": gates,
         "ablation_no_masked_language_training": results.get("ablation_no_mlm", {}).get("splits"),
-        "train_seconds": round(train_time), "stage1_seconds": round(t1),
+        "train_seconds": round(train_time), "stage1_seconds": None if t1 != t1 else round(t1),
         "torchscript_max_abs_diff": {k: par[k] for k in ("detector", "exemplar_encoder", "chunking")},
     }, "training_config": cfg}
     export_package(model, tok, cfg, tmp, os.path.basename(out_dir), extra=extra)
@@ -191,7 +201,8 @@ def cmd_train(args):
     os.makedirs(WORK, exist_ok=True)
     log = Logger(os.path.join(WORK, "train.log"))
     log(f"config {json.dumps(cfg)}")
-    train_pipeline(cfg, args.out, args.eval_set, log, ablation=not args.no_ablation)
+    train_pipeline(cfg, args.out, args.eval_set, log, ablation=args.ablation,
+                   resume_stage1=os.path.abspath(args.resume_stage1) if args.resume_stage1 else None)
 
 
 def cmd_smoke(args):
@@ -215,6 +226,12 @@ def cmd_smoke(args):
         T.stage1(model, data, tok, cfg, log)
         cache = T.build_stage2_cache(model, data, cfg, log)
         T.stage2(model, cache, tok, base, cfg, log, mlm=True)
+        # a few steps leave the gates near 0; open them so that parity and the text-only check
+        # exercise the GCP path for real
+        with torch.no_grad():
+            for b in model.gcp_blocks():
+                b.gate.weight.normal_(0, 0.5, generator=torch.Generator().manual_seed(1))
+                b.ff_gate.fill_(0.5)
         pkg = os.path.join(tmp, "pkg")
         meta = export_package(model, tok, cfg, pkg, "smoke")
         par = parity(model, pkg)
@@ -243,8 +260,11 @@ def cmd_smoke(args):
             ref = model.score(r, q)
             got = det(x, ids, tm, ex, em0)[1]
         checks["text-only path ignores GCP"] = float((ref - got).abs().max()) < 1e-4
+        with torch.no_grad():
+            got_mm = det(x, ids, tm, ex, torch.ones(2, 5, dtype=torch.long))[1]
+        checks["exemplars change the scores (GCP active)"] = float((ref - got_mm).abs().max()) > 1e-3
         ev = os.path.join(tmp, "eval")
-        export_eval_set(ev, seed=0, n_images=4)
+        export_eval_set(ev, seed=0, n_images=2)
         res = run_eval(pkg, ev)
         checks["eval json layout"] = all(set(res["splits"][s]) == {"text", "vision", "multimodal"}
                                          for s in ["common", "rare", "ambiguous"])
@@ -271,7 +291,9 @@ def main(argv=None):
     t = sub.add_parser("train", help="retrain the shipped model from scratch (both stages + ablation), export, eval")
     t.add_argument("--out", default=DEFAULT_MODEL)
     t.add_argument("--eval-set", default=DEFAULT_EVAL)
-    t.add_argument("--no-ablation", action="store_true", help="skip the stage-2 run without masked language training")
+    t.add_argument("--ablation", action="store_true",
+                   help="also run stage 2 without masked language training (from the same stage-1 weights) and report it")
+    t.add_argument("--resume-stage1", default=None, help="skip stage 1: load this stage-1 checkpoint (same config)")
     e = sub.add_parser("eval", help="COCO AP table of a model package on the held-out set")
     e.add_argument("--json", action="store_true")
     e.add_argument("--model", default=DEFAULT_MODEL)

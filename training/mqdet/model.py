@@ -159,7 +159,8 @@ class GCP(nn.Module):
 
     def forward(self, x: torch.Tensor, v: torch.Tensor, emask: torch.Tensor, has_ex: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         # x [S,L,D]; v [S,E,D]; emask float [S,E]; has_ex float [S]
-        a = self.attn(self.norm(x), self.norm_kv(v), emask)      # zero where no exemplar
+        # categories without exemplars get exactly zero (attention weights and output bias)
+        a = self.attn(self.norm(x), self.norm_kv(v), emask) * has_ex.view(-1, 1, 1)
         g = torch.tanh(self.gate(a))                              # [S,L,1]
         x = x + g * a
         x = x + self.ff(x) * torch.tanh(self.ff_gate) * has_ex.view(-1, 1, 1)
