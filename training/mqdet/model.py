@@ -156,11 +156,18 @@ class GCP(nn.Module):
         nn.init.zeros_(self.gate.weight)
         self.ff = FeedForward(dim)
         self.ff_gate = nn.Parameter(torch.zeros(1))
+        # True (inference / export): categories without exemplars get exactly zero from the
+        # attention branch, output bias included, so text-only mode is the stage-1 detector.
+        # Stage-2 training runs with False (the attention output bias then also reaches
+        # categories without exemplars); this is how the shipped weights were trained.
+        self.zero_without_exemplars = True
 
     def forward(self, x: torch.Tensor, v: torch.Tensor, emask: torch.Tensor, has_ex: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         # x [S,L,D]; v [S,E,D]; emask float [S,E]; has_ex float [S]
         # categories without exemplars get exactly zero (attention weights and output bias)
-        a = self.attn(self.norm(x), self.norm_kv(v), emask) * has_ex.view(-1, 1, 1)
+        a = self.attn(self.norm(x), self.norm_kv(v), emask)
+        if self.zero_without_exemplars:
+            a = a * has_ex.view(-1, 1, 1)
         g = torch.tanh(self.gate(a))                              # [S,L,1]
         x = x + g * a
         x = x + self.ff(x) * torch.tanh(self.ff_gate) * has_ex.view(-1, 1, 1)

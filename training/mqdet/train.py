@@ -160,6 +160,8 @@ def stage2(model, cache, tok, base, cfg, log, mlm=True):
     for p in params:
         p.requires_grad_(True)
     model.eval()   # frozen detector: BatchNorm statistics stay fixed, no dropout anywhere
+    for b in model.gcp_blocks():
+        b.zero_without_exemplars = False   # see GCP.zero_without_exemplars
     opt = torch.optim.AdamW(params, lr=cfg["s2_lr"], weight_decay=1e-4)
     ids_all, tm_all = encode_names(tok, [c["name"] for c in base], cfg["max_tokens"])
     Kall = len(base)
@@ -219,6 +221,8 @@ def stage2(model, cache, tok, base, cfg, log, mlm=True):
                 f"attn-gate {gv} ff-gate {ffg} {time.time() - t0:.0f}s")
     for p in model.parameters():
         p.requires_grad_(False)
+    for b in model.gcp_blocks():
+        b.zero_without_exemplars = True
     model.eval()
 
 
