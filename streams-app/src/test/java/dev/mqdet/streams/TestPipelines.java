@@ -37,6 +37,7 @@ final class TestPipelines {
         settings.put(StreamsAppConfig.MODEL_DIR, modelDir());
         settings.put(StreamsAppConfig.HTTP_PORT, "0");
         settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "50");
+        settings.put(StreamsAppConfig.SCORE_THRESHOLD, dev.mqdet.streams.demo.DemoCommand.DEMO_THRESHOLD);
         return settings;
     }
 

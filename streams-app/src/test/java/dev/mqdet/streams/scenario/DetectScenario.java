@@ -25,7 +25,8 @@ public final class DetectScenario {
 
     /** The query set: a common name, a rare (unseen) name, an ambiguous pair (one name, two looks). */
     public static final String QUERY_SET = "e2e";
-    public static final List<Integer> CATEGORIES = List.of(95, 101, 107, 108);
+    /** The demo's query set: common names, a rare species, two ambiguous pairs. */
+    public static final List<Integer> CATEGORIES = dev.mqdet.streams.demo.DemoCommand.DEMO_CATEGORIES;
     public static final String EVENT_PREFIX = "found-";
 
     private final DemoWorld world;
