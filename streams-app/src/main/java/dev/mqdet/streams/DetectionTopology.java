@@ -78,7 +78,9 @@ public final class DetectionTopology {
                 config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS), config.getInt(StreamsAppConfig.MAX_CATEGORIES), metrics);
         topology.addSource("images-source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), imagesTopic);
         topology.addProcessor("batched-detector", () -> new BatchedDetectionProcessor(detector), "images-source");
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchedDetectionProcessor.BUFFER_STORE),
+        // In memory, backed by its changelog: it only ever holds the events of the batches being formed, so
+        // RocksDB's write path buys nothing here, and a restart restores it from the changelog all the same.
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BatchedDetectionProcessor.BUFFER_STORE),
                 Serdes.Long(), BufferedImageEvent.serde()), "batched-detector");
 
         // 4. Outputs.

@@ -50,6 +50,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "Batch size of the pipeline and the raw reference (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--set", description = "key=value settings of the streams app under test (e.g. commit.interval.ms=500).")
+    Map<String, String> overrides = new HashMap<>();
+
     @Option(names = "--json", description = "Print JSON: pipeline_eps, raw_eps, naive_eps, p50_ms, p95_ms, p99_ms and more.")
     boolean json;
 
@@ -152,6 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
             settings.put(StreamsAppConfig.HTTP_PORT, "-1");
             settings.put(StreamsAppConfig.MODEL_PREDICTORS, "1");
             settings.put(StreamsAppConfig.MODEL_DIR, pkg.dir().toString());
+            settings.putAll(overrides);
             try (PipelineApp app = PipelineApp.start(StreamsAppConfig.of(settings))) {
                 app.awaitRunning(Duration.ofSeconds(90));
                 client.awaitEncoded(pkg.modelId(), querySet, Duration.ofMinutes(2));

@@ -67,6 +67,8 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     private long nextSequence;
     private int buffered;
     private long oldestBufferedAt = Long.MAX_VALUE;
+    /** Events decoded on arrival, by buffer sequence, so a batch does not decode them again; empty after a restart. */
+    private final Map<Long, ImageEvent> decoded = new java.util.HashMap<>();
 
     public BatchedDetectionProcessor(Settings settings) {
         this.settings = settings;
@@ -111,6 +113,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             return;
         }
         long now = context.currentSystemTimeMs(); // the stream time source punctuations use (mockable in tests)
+        decoded.put(nextSequence, event);
         buffer.put(nextSequence++, new BufferedImageEvent(origin, record.timestamp(), now, record.key(), record.value()));
         buffered++;
         oldestBufferedAt = Math.min(oldestBufferedAt, now);
@@ -136,7 +139,10 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             while (it.hasNext()) {
                 KeyValue<Long, BufferedImageEvent> entry = it.next();
                 BufferedImageEvent buffered = entry.value;
-                ImageEvent event = settings.images().deserialize(buffered.origin().topic(), buffered.value());
+                ImageEvent event = decoded.get(entry.key);
+                if (event == null) { // restored from the changelog after a restart
+                    event = settings.images().deserialize(buffered.origin().topic(), buffered.value());
+                }
                 QuerySet querySet = lookedUp.computeIfAbsent(event.getQuerySetId(), querySets::lookup);
                 if (querySet.categories().isEmpty() && now - buffered.bufferedAtMs() < settings.unknownQuerySetWaitMs()) {
                     stillWaiting++; // its query set may be on its way: wait up to mqdet.query-set.unknown-wait-ms
@@ -160,7 +166,10 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                 detect(group.subList(from, Math.min(from + settings.batchSize(), group.size())), now);
             }
         }
-        done.forEach(buffer::delete);
+        done.forEach(sequence -> {
+            buffer.delete(sequence);
+            decoded.remove(sequence);
+        });
         buffered = stillWaiting;
         oldestBufferedAt = stillWaitingSince;
     }
