@@ -21,6 +21,7 @@ public final class LocalStack implements AutoCloseable {
 
     private final EmbeddedKafka kafka;
     private final ApicurioRegistry registry;
+    private boolean closed;
 
     private LocalStack(EmbeddedKafka kafka, ApicurioRegistry registry) {
         this.kafka = kafka;
@@ -63,6 +64,13 @@ public final class LocalStack implements AutoCloseable {
         return shared;
     }
 
+    /** Stops the shared instance, if one was started; the JVM shutdown hook then has nothing left to do. */
+    public static synchronized void closeShared() {
+        if (shared != null) {
+            shared.close();
+        }
+    }
+
     public String bootstrapServers() {
         return kafka.bootstrapServers();
     }
@@ -87,6 +95,11 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("stopping local stack: registry {} and kafka {}", registry.url(), kafka.bootstrapServers());
         try {
             registry.close();
         } finally {

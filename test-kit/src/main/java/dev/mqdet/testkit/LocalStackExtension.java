@@ -24,6 +24,10 @@ public final class LocalStackExtension implements ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        // Registered once in the root store: JUnit stops the stack when the whole run ends, inside the test JVM's
+        // normal life, rather than leaving it to a shutdown hook racing the test runner's own exit.
+        context.getRoot().getStore(ExtensionContext.Namespace.create(LocalStackExtension.class))
+                .getOrComputeIfAbsent("shared-local-stack", key -> (AutoCloseable) LocalStack::closeShared, AutoCloseable.class);
         return LocalStack.shared();
     }
 }
