@@ -10,6 +10,8 @@ import dev.mqdet.inference.QueryCategory;
 import dev.mqdet.streams.PipelineApp;
 import dev.mqdet.streams.StreamsAppConfig;
 import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.streams.detect.BatchedDetectionProcessor;
+import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
 import dev.mqdet.streams.demo.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.topics.Topics;
@@ -128,15 +130,7 @@ public final class BenchCommand implements Callable<Integer> {
     private static List<QueryCategory> encode(MqDetModel mqdet, List<ExemplarQuery> querySet) {
         List<QueryCategory> categories = new ArrayList<>();
         for (ExemplarQuery query : querySet) {
-            List<float[]> vectors = new ArrayList<>();
-            for (var exemplar : query.getExemplars()) {
-                var data = exemplar.getImage().getData().duplicate();
-                byte[] bytes = new byte[data.remaining()];
-                data.get(bytes);
-                var b = exemplar.getBox();
-                vectors.addAll(mqdet.encodeExemplars(bytes, List.of(new dev.mqdet.inference.Box(b.getX1(), b.getY1(), b.getX2(), b.getY2()))));
-            }
-            categories.add(new QueryCategory(query.getCategoryId(), query.getLabel(), vectors));
+            categories.add(new QueryCategory(query.getCategoryId(), query.getLabel(), ExemplarEncodingProcessor.vectors(mqdet, query)));
         }
         return categories;
     }
@@ -218,8 +212,7 @@ public final class BenchCommand implements Callable<Integer> {
                         return dev.mqdet.events.DetectionEvent.newBuilder().setEventId(event.getEventId()).setSource(event.getSource())
                                 .setQuerySetId(event.getQuerySetId()).setQuerySetVersion(1).setModelId(mqdet.modelId())
                                 .setImageWidth(image.width()).setImageHeight(image.height())
-                                .setDetections(found.stream().map(d -> new dev.mqdet.events.Detection(d.categoryId(), d.label(), d.score(),
-                                        new dev.mqdet.events.BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()))).toList())
+                                .setDetections(found.stream().map(BatchedDetectionProcessor::toEvent).toList())
                                 .setTimings(new dev.mqdet.events.Timings(0L, 0L, 1)).setDetectedAtMs(java.time.Instant.now()).build();
                     })
                     .to(client.topic(Topics.DETECTIONS), Produced.with(Serdes.String(), detectionSerde));

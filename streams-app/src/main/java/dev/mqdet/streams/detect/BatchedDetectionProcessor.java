@@ -220,7 +220,8 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         }
     }
 
-    private static Detection toEvent(dev.mqdet.inference.Detection d) {
+    /** A model detection as the {@code detections} topic carries it. */
+    public static Detection toEvent(dev.mqdet.inference.Detection d) {
         return new Detection(d.categoryId(), d.label(), d.score(), new BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()));
     }
 

@@ -41,12 +41,16 @@ public final class ImageSource {
 
     public byte[] bytes(ImageEvent event) {
         if (event.getImage() instanceof InlineImage inline) {
-            ByteBuffer data = inline.getData();
-            byte[] bytes = new byte[data.remaining()];
-            data.duplicate().get(bytes);
-            return bytes;
+            return copy(inline.getData());
         }
         return fetch(((ImageReference) event.getImage()).getUri());
+    }
+
+    /** The remaining bytes of an Avro {@code bytes} field, leaving the buffer's position alone. */
+    public static byte[] copy(ByteBuffer data) {
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        return bytes;
     }
 
     private byte[] fetch(String uri) {

@@ -11,6 +11,7 @@ import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.schemaregistry.SchemaRegistryUnavailableException;
 import dev.mqdet.streams.DeadLetters;
 import dev.mqdet.streams.DeadLetters.Origin;
+import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import dev.mqdet.topics.Keys;
 import java.nio.ByteBuffer;
@@ -136,35 +137,17 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
         }
     }
 
-    /** One encoder call per distinct exemplar image, with all its boxes. */
     private ExemplarEmbedding encode(ExemplarQuery query) {
         if ((query.getLabel() == null || query.getLabel().isBlank()) && query.getExemplars().isEmpty()) {
             throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
                     + " has neither a label nor exemplars");
         }
-        Map<ByteBuffer, List<Integer>> byImage = new LinkedHashMap<>();
         List<Exemplar> exemplars = query.getExemplars();
-        for (int i = 0; i < exemplars.size(); i++) {
-            byImage.computeIfAbsent(exemplars.get(i).getImage().getData(), k -> new ArrayList<>()).add(i);
-        }
-        float[][] vectors = new float[exemplars.size()][];
-        for (Map.Entry<ByteBuffer, List<Integer>> entry : byImage.entrySet()) {
-            ByteBuffer data = entry.getKey().duplicate();
-            byte[] bytes = new byte[data.remaining()];
-            data.get(bytes);
-            List<Box> boxes = entry.getValue().stream().map(i -> {
-                var b = exemplars.get(i).getBox();
-                return new Box(b.getX1(), b.getY1(), b.getX2(), b.getY2());
-            }).toList();
-            List<float[]> encoded = model.encodeExemplars(bytes, boxes);
-            for (int j = 0; j < boxes.size(); j++) {
-                vectors[entry.getValue().get(j)] = encoded.get(j);
-            }
-        }
+        List<float[]> vectors = vectors(model, query);
         List<ExemplarVector> out = new ArrayList<>(exemplars.size());
         for (int i = 0; i < exemplars.size(); i++) {
-            List<Float> values = new ArrayList<>(vectors[i].length);
-            for (float v : vectors[i]) {
+            List<Float> values = new ArrayList<>(vectors.get(i).length);
+            for (float v : vectors.get(i)) {
                 values.add(v);
             }
             out.add(new ExemplarVector(exemplars.get(i).getExemplarId(), values));
@@ -180,6 +163,27 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
                 .setExemplars(out)
                 .setEncodedAtMs(Instant.now())
                 .build();
+    }
+
+    /** The model's vector of each exemplar of {@code query}, in order: one encoder call per distinct exemplar image, with all its boxes. */
+    public static List<float[]> vectors(MqDetModel model, ExemplarQuery query) {
+        Map<ByteBuffer, List<Integer>> byImage = new LinkedHashMap<>();
+        List<Exemplar> exemplars = query.getExemplars();
+        for (int i = 0; i < exemplars.size(); i++) {
+            byImage.computeIfAbsent(exemplars.get(i).getImage().getData(), k -> new ArrayList<>()).add(i);
+        }
+        float[][] vectors = new float[exemplars.size()][];
+        for (Map.Entry<ByteBuffer, List<Integer>> entry : byImage.entrySet()) {
+            List<Box> boxes = entry.getValue().stream().map(i -> {
+                var b = exemplars.get(i).getBox();
+                return new Box(b.getX1(), b.getY1(), b.getX2(), b.getY2());
+            }).toList();
+            List<float[]> encoded = model.encodeExemplars(ImageSource.copy(entry.getKey()), boxes);
+            for (int j = 0; j < boxes.size(); j++) {
+                vectors[entry.getValue().get(j)] = encoded.get(j);
+            }
+        }
+        return List.of(vectors);
     }
 
     private void deadLetter(Origin origin, String key, byte[] value, String stage, Exception error) {
