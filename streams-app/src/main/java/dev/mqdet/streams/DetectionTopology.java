@@ -80,8 +80,11 @@ public final class DetectionTopology {
         topology.addProcessor("batched-detector", () -> new BatchedDetectionProcessor(detector), "images-source");
         // In memory, backed by its changelog: it only ever holds the events of the batches being formed, so
         // RocksDB's write path buys nothing here, and a restart restores it from the changelog all the same.
+        // Cached: Kafka Streams flushes the cache to the changelog before every commit, so a buffered event is
+        // durable before its input offset is; an event put and answered between two commits reaches the
+        // changelog only as a small tombstone, not as a second copy of its image bytes.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BatchedDetectionProcessor.BUFFER_STORE),
-                Serdes.Long(), BufferedImageEvent.serde()), "batched-detector");
+                Serdes.Long(), BufferedImageEvent.serde()).withCachingEnabled(), "batched-detector");
 
         // 4. Outputs.
         topology.addSink(BatchedDetectionProcessor.DETECTIONS_SINK, detectionsTopic,
