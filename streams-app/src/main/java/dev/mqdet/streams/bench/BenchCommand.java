@@ -41,13 +41,19 @@ import picocli.CommandLine.Option;
  * model and images: (a) raw batched model throughput in this JVM (decode + forward + post-processing, batch
  * {@code mqdet.batch.size}), and (b) a naive streams design that calls the model once per record, at batch 1,
  * inside {@code mapValues}. Pipeline throughput is events/s from the first event produced to the last detection
- * consumed (read_committed); latency is detection consumed minus image event produced. A benchmark: it prints.
+ * consumed (read_committed); latency is detection consumed minus image event produced. Each design first runs
+ * {@code --warm-up} events, unmeasured, so all three are compared in steady state. Where {@code /proc/stat}
+ * exists, it also prints how busy the machine's CPUs were while each design was measured. A benchmark: it prints.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Pipeline throughput and latency vs raw model and a naive design.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--events", defaultValue = "200", description = "Image events per measurement (default: ${DEFAULT-VALUE}).")
     int events;
+
+    @Option(names = "--warm-up", defaultValue = "100", description = "Events run through each design before it is measured,"
+            + " so the JIT has compiled its paths (default: ${DEFAULT-VALUE}).")
+    int warmUp;
 
     @Option(names = "--batch", defaultValue = "8", description = "Batch size of the pipeline and the raw reference (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -64,6 +70,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model package folder (default: the shipped package).")
     Path model;
 
+    /** Machine CPU busy fraction per measured phase (negative where unknown). */
+    private final Map<String, Double> busy = new LinkedHashMap<>();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchCommand()).execute(args));
     }
@@ -78,6 +87,7 @@ public final class BenchCommand implements Callable<Integer> {
         report.put("model", pkg.modelId());
         report.put("events", events);
         report.put("batch", batch);
+        report.put("warm_up", warmUp);
         report.put("categories", querySet.size());
 
         Path work = Files.createTempDirectory("mqdet-bench");
@@ -91,6 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
             report.put("naive_eps", round(naive));
             report.put("pipeline_vs_raw", round(pipeline.get("pipeline_eps") / raw));
             report.put("pipeline_vs_naive", round(pipeline.get("pipeline_eps") / naive));
+            busy.forEach((key, value) -> { if (value >= 0) report.put(key, round(value)); });
         } finally {
             stack.close();
         }
@@ -110,10 +121,16 @@ public final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < events; i++) {
                 images.add(world.evalSet().read(world.scene(i)));
             }
-            runRaw(mqdet, images.subList(0, Math.min(2 * batch, images.size())), categories); // warm-up
+            List<byte[]> warmUpImages = new ArrayList<>();
+            for (int i = 0; i < warmUp; i++) {
+                warmUpImages.add(world.evalSet().read(world.scene(events + i)));
+            }
+            runRaw(mqdet, warmUpImages, categories);
+            CpuBusy cpu = CpuBusy.start();
             long started = System.nanoTime();
             runRaw(mqdet, images, categories);
             double eps = events / ((System.nanoTime() - started) / 1e9);
+            busy.put("raw_cpu_busy", cpu.fraction());
             System.err.printf("bench: raw batched model %.2f events/s%n", eps);
             return eps;
         }
@@ -156,6 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
                 warmUp(client, world);
                 Map<String, Long> producedAt = new HashMap<>();
                 Map<String, Long> receivedAt = new HashMap<>();
+                CpuBusy cpu = CpuBusy.start();
                 long started = System.currentTimeMillis();
                 for (int i = 0; i < events; i++) {
                     producedAt.put("bench-" + i, System.currentTimeMillis());
@@ -181,18 +199,22 @@ public final class BenchCommand implements Callable<Integer> {
                 result.put("p50_ms", (double) percentile(latencies, 0.50));
                 result.put("p95_ms", (double) percentile(latencies, 0.95));
                 result.put("p99_ms", (double) percentile(latencies, 0.99));
+                busy.put("pipeline_cpu_busy", cpu.fraction());
                 System.err.printf("bench: pipeline %.2f events/s%n", eps);
                 return result;
             }
         }
     }
 
-    private static void warmUp(PipelineClient client, DemoWorld world) {
-        for (int i = 0; i < 8; i++) {
-            client.publish(world.imageEvent("warmup-" + i, i, "bench"));
+    private void warmUp(PipelineClient client, DemoWorld world) {
+        int count = Math.max(1, warmUp);
+        for (int i = 0; i < count; i++) {
+            client.publish(world.imageEvent("warmup-" + i, events + i, "bench"));
         }
         client.flush();
-        client.detections(r -> r.stream().filter(e -> e.key().startsWith("warmup-")).count() >= 8, Duration.ofMinutes(2));
+        if (client.detections(r -> r.stream().filter(e -> e.key().startsWith("warmup-")).count() >= count, Duration.ofMinutes(10)) == null) {
+            throw new IllegalStateException("the warm-up events were not all answered in 10 minutes");
+        }
     }
 
     /** (b) The naive design: one model call per record, batch 1, inside mapValues. */
@@ -224,6 +246,7 @@ public final class BenchCommand implements Callable<Integer> {
             try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
                 streams.start();
                 warmUp(client, world);
+                CpuBusy cpu = CpuBusy.start();
                 long started = System.currentTimeMillis();
                 for (int i = 0; i < events; i++) {
                     client.publish(world.imageEvent("bench-" + i, i, "bench"));
@@ -233,6 +256,7 @@ public final class BenchCommand implements Callable<Integer> {
                     throw new IllegalStateException("the naive design did not answer every event in 30 minutes");
                 }
                 double eps = events / ((System.currentTimeMillis() - started) / 1000.0);
+                busy.put("naive_cpu_busy", cpu.fraction());
                 System.err.printf("bench: naive per-record design %.2f events/s%n", eps);
                 return eps;
             }

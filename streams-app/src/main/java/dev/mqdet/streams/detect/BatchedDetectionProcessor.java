@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * forwards its detection event or dead letter. Kafka Streams commits input offsets, store changelog and output
  * records together (one transaction under {@code exactly_once_v2}), so after a crash the committed offsets and
  * the restored buffer agree: an event whose offset was committed is either still in the buffer (and is detected
- * after restart) or its output was committed with it. A batch runs when {@code mqdet.batch.size} events wait,
- * or when the oldest has waited {@code mqdet.batch.max-wait-ms} (a wall-clock punctuation).
+ * after restart) or its output was committed with it. The store is cached (see {@code DetectionTopology}), so an
+ * event answered before the next commit costs the changelog a tombstone, not a copy of its image. A batch runs
+ * when {@code mqdet.batch.size} events wait, or when the oldest has waited {@code mqdet.batch.max-wait-ms} (a
+ * wall-clock punctuation).
  *
  * <p>Bad input never stops the partition: undecodable records, refused images, unknown or unusable query sets
  * go to the dead-letter topic with the original bytes. A schema registry that cannot be reached is not bad
