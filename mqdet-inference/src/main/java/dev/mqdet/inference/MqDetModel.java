@@ -16,6 +16,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +53,8 @@ public final class MqDetModel implements AutoCloseable {
      * Settings of a loaded model.
      *
      * @param device        "auto" (GPU when the engine sees one), "cpu", "gpu" or "gpu:N"
-     * @param poolSize      predictors per model; concurrent callers beyond it wait
+     * @param poolSize      torch threads, one predictor each; concurrent callers beyond it wait (1 on CPU, where one
+     *                      forward uses every core; 2 on a GPU overlaps one batch's CPU work with another's GPU work)
      * @param maxPixels     images declaring more pixels are refused before decoding
      * @param maxImageBytes images larger than this are refused
      * @param maxDetectionsPerImage cap after merging all categories, highest scores kept
@@ -55,7 +62,7 @@ public final class MqDetModel implements AutoCloseable {
     public record Options(String device, int poolSize, float scoreThreshold, float nmsIou, int maxDetectionsPerImage,
                           int maxPerCategory, long maxPixels, int maxImageBytes) {
         public static Options defaults() {
-            return new Options("auto", 2, 0.3f, 0.5f, 100, 100, 40_000_000L, 32 << 20);
+            return new Options("auto", 1, 0.3f, 0.5f, 100, 100, 40_000_000L, 32 << 20);
         }
 
         public Options withScoreThreshold(float threshold) {
@@ -95,6 +102,13 @@ public final class MqDetModel implements AutoCloseable {
     private final ImageDecoder decoder;
     private final BlockingQueue<Predictor<DetectorTranslator.Input, List<List<Detection>>>> detectors;
     private final BlockingQueue<Predictor<ExemplarEncoderTranslator.Input, List<float[]>>> encoders;
+    /**
+     * Every libtorch call runs on one of these threads, one per predictor, whoever the caller is. libtorch's
+     * OpenMP keeps a team of worker threads per calling thread; when callers come from many threads (stream
+     * threads, batch workers, the exemplar encoder) the teams add up past the cores, OpenMP then stops spinning
+     * at its barriers, and every forward pays thread wake-ups: measured here, pipeline inference ran a third slower.
+     */
+    private final ExecutorService torchThreads;
 
     private MqDetModel(ModelPackage pkg, Options options) {
         this.pkg = pkg;
@@ -117,6 +131,12 @@ public final class MqDetModel implements AutoCloseable {
                 .optMaxPerCategory(options.maxPerCategory())
                 .build();
         ExemplarEncoderTranslator encoderTranslator = new ExemplarEncoderTranslator(pkg);
+        AtomicInteger threadNumber = new AtomicInteger();
+        this.torchThreads = Executors.newFixedThreadPool(options.poolSize(), runnable -> {
+            Thread thread = new Thread(runnable, "mqdet-torch-" + threadNumber.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
         this.detectors = new ArrayBlockingQueue<>(options.poolSize());
         this.encoders = new ArrayBlockingQueue<>(options.poolSize());
         for (int i = 0; i < options.poolSize(); i++) {
@@ -128,7 +148,12 @@ public final class MqDetModel implements AutoCloseable {
 
     public static MqDetModel load(ModelPackage pkg, Options options) {
         MqDetModel model = new MqDetModel(pkg, options);
-        model.probe();
+        try {
+            model.probe();
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
         return model;
     }
 
@@ -212,6 +237,14 @@ public final class MqDetModel implements AutoCloseable {
 
     @Override
     public void close() {
+        torchThreads.shutdown();
+        try {
+            if (!torchThreads.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("model {}: inference still running after 60 s, closing anyway", pkg.modelId());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         detectors.forEach(Predictor::close);
         encoders.forEach(Predictor::close);
         detector.close();
@@ -232,24 +265,40 @@ public final class MqDetModel implements AutoCloseable {
         detectPrepared(List.of(blank), List.of(new QueryCategory("probe", "probe", vectors)));
     }
 
+    /** Runs {@code call} with a free predictor of {@code pool} on a torch thread, and waits for it. */
     private <I, O> O withPredictor(BlockingQueue<Predictor<I, O>> pool, PredictorCall<I, O> call) {
-        Predictor<I, O> predictor;
-        try {
-            predictor = pool.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InferenceException("interrupted while waiting for a predictor", e);
-        }
-        try {
-            return call.apply(predictor);
-        } catch (TranslateException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof InferenceException inference) {
-                throw inference;
+        Future<O> result = torchThreads.submit(() -> {
+            Predictor<I, O> predictor = pool.take(); // never waits: one predictor per torch thread
+            try {
+                return call.apply(predictor);
+            } finally {
+                pool.add(predictor);
             }
-            throw new InferenceException("model " + pkg.modelId() + " failed: " + cause.getMessage(), e);
-        } finally {
-            pool.add(predictor);
+        });
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            result.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new InferenceException("interrupted while waiting for inference", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof TranslateException translate) {
+                cause = translate.getCause() != null ? translate.getCause() : translate;
+                if (cause instanceof InferenceException inference) {
+                    throw inference;
+                }
+                throw new InferenceException("model " + pkg.modelId() + " failed: " + cause.getMessage(), translate);
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new InferenceException("model " + pkg.modelId() + " failed: " + cause.getMessage(), cause);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new InferenceException("model " + pkg.modelId() + " is closed", e);
         }
     }
 

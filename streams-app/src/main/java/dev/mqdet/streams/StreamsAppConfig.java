@@ -35,6 +35,7 @@ public final class StreamsAppConfig {
     public static final String MODEL_PREDICTORS = "mqdet.model.predictors";
     public static final String BATCH_SIZE = "mqdet.batch.size";
     public static final String BATCH_MAX_WAIT_MS = "mqdet.batch.max-wait-ms";
+    public static final String BATCH_PIPELINED = "mqdet.batch.pipelined";
     public static final String SCORE_THRESHOLD = "mqdet.detect.score-threshold";
     public static final String NMS_IOU = "mqdet.detect.nms-iou";
     public static final String MAX_DETECTIONS = "mqdet.detect.max-detections";
@@ -54,9 +55,10 @@ public final class StreamsAppConfig {
             Map.entry(TOPIC_DLQ, Topics.IMAGES_DLQ.defaultName()),
             Map.entry(MODEL_DIR, ""), // empty: the model package shipped in the jar
             Map.entry(MODEL_DEVICE, "auto"),
-            Map.entry(MODEL_PREDICTORS, "2"),
+            Map.entry(MODEL_PREDICTORS, "1"), // CPU: one forward uses every core; on a GPU, 2 overlaps CPU and GPU work
             Map.entry(BATCH_SIZE, "8"),
             Map.entry(BATCH_MAX_WAIT_MS, "100"),
+            Map.entry(BATCH_PIPELINED, "true"), // inference on a worker thread while the stream thread reads on
             Map.entry(SCORE_THRESHOLD, "0.3"),
             Map.entry(NMS_IOU, "0.5"),
             Map.entry(MAX_DETECTIONS, "100"),

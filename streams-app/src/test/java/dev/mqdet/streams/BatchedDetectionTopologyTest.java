@@ -80,6 +80,9 @@ class BatchedDetectionTopologyTest {
         settings.put(StreamsAppConfig.BATCH_SIZE, Integer.toString(BATCH));
         settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, Long.toString(MAX_WAIT_MS));
         settings.put(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS, Long.toString(UNKNOWN_WAIT_MS));
+        // The driver is single-threaded and deterministic: inference on the stream thread. The pipelined mode
+        // (the default) runs in every test against the real broker.
+        settings.put(StreamsAppConfig.BATCH_PIPELINED, "false");
         StreamsAppConfig config = StreamsAppConfig.of(settings);
         Properties props = new Properties();
         props.put("application.id", "topology-test");

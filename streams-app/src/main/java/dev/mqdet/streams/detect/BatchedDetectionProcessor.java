@@ -19,9 +19,17 @@ import dev.mqdet.streams.ops.PipelineMetrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -47,6 +55,12 @@ import org.slf4j.LoggerFactory;
  * when {@code mqdet.batch.size} events wait, or when the oldest has waited {@code mqdet.batch.max-wait-ms} (a
  * wall-clock punctuation).
  *
+ * <p><b>Pipelined.</b> With {@code mqdet.batch.pipelined} (the default) a batch runs on a worker thread of the
+ * task while the stream thread goes on polling, deserialising and buffering the next one, so the Kafka work and
+ * the commits overlap with inference instead of leaving cores idle between batches. Only the stream thread
+ * forwards and touches the stores: results are picked up on the next record, tick or flush. One job in flight
+ * per task; the next flush waits for it, which bounds the buffer.
+ *
  * <p>Bad input never stops the partition: undecodable records, refused images, unknown or unusable query sets
  * go to the dead-letter topic with the original bytes. A schema registry that cannot be reached is not bad
  * input: that error propagates, the stream thread is replaced and the records are retried from the last commit.
@@ -60,7 +74,8 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
 
     /** Everything the processor needs, shared by all its instances (one per task). */
     public record Settings(MqDetModel model, Deserializer<ImageEvent> images, ImageSource imageSource, String embeddingsStore,
-                           int batchSize, long maxWaitMs, long unknownQuerySetWaitMs, int maxCategories, PipelineMetrics metrics) {}
+                           int batchSize, long maxWaitMs, long unknownQuerySetWaitMs, int maxCategories, boolean pipelined,
+                           PipelineMetrics metrics) {}
 
     private final Settings settings;
     private ProcessorContext<Object, Object> context;
@@ -70,7 +85,10 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     private int buffered;
     private long oldestBufferedAt = Long.MAX_VALUE;
     /** Events decoded on arrival, by buffer sequence, so a batch does not decode them again; empty after a restart. */
-    private final Map<Long, ImageEvent> decoded = new java.util.HashMap<>();
+    private final Map<Long, ImageEvent> decoded = new HashMap<>();
+    /** Runs this task's inference jobs when pipelined, so the stream thread reads the next batch meanwhile; else null. */
+    private ExecutorService worker;
+    private InFlight inFlight;
 
     public BatchedDetectionProcessor(Settings settings) {
         this.settings = settings;
@@ -94,13 +112,25 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         if (buffered > 0) {
             log.info("task {}: {} buffered image events restored", context.taskId(), buffered);
         }
-        long tick = Math.max(5, Math.min(settings.maxWaitMs() / 2, 1_000));
+        if (settings.pipelined()) {
+            String name = "mqdet-inference-" + context.taskId();
+            worker = Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, name);
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        // Short when pipelined: the tick also forwards a finished job's results when no new record comes.
+        long tick = Math.max(5, Math.min(settings.maxWaitMs() / 2, settings.pipelined() ? 20 : 1_000));
         context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::onTick);
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
         settings.metrics().eventIn();
+        if (inFlight != null && inFlight.result().isDone()) {
+            complete();
+        }
         Origin origin = context.recordMetadata().map(Origin::of).orElse(new Origin("?", -1, -1));
         ImageEvent event;
         try {
@@ -125,18 +155,29 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     }
 
     private void onTick(long now) {
-        if (buffered > 0 && now - oldestBufferedAt >= settings.maxWaitMs()) {
+        if (inFlight != null && inFlight.result().isDone()) {
+            complete();
+        }
+        // While a job runs, a partial batch waits on: it could not start sooner anyway, and more events may join it.
+        if (inFlight == null && buffered > 0 && now - oldestBufferedAt >= settings.maxWaitMs()) {
             flush(now);
         }
     }
 
-    /** Detects every buffered event that can be answered now, in batches per query set, and empties the buffer of them. */
+    /**
+     * Hands every buffered event that can be answered now to the inference worker, in batches per query set.
+     * At most one job is in flight per task: a flush first waits for the previous job and forwards its results,
+     * which is the back-pressure that keeps the buffer to about two batches.
+     */
     private void flush(long now) {
+        if (inFlight != null) {
+            complete();
+        }
         Map<String, List<Pending>> byQuerySet = new LinkedHashMap<>();
-        List<Long> done = new ArrayList<>();
         long stillWaitingSince = Long.MAX_VALUE;
         int stillWaiting = 0;
-        Map<String, QuerySet> lookedUp = new java.util.HashMap<>(); // one consistent view per query set per flush
+        Map<String, QuerySet> lookedUp = new HashMap<>(); // one consistent view per query set per flush
+        List<Long> answered = new ArrayList<>();
         try (KeyValueIterator<Long, BufferedImageEvent> it = buffer.all()) {
             while (it.hasNext()) {
                 KeyValue<Long, BufferedImageEvent> entry = it.next();
@@ -151,32 +192,73 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                     stillWaitingSince = Math.min(stillWaitingSince, buffered.bufferedAtMs());
                     continue;
                 }
-                done.add(entry.key);
                 if (querySet.categories().isEmpty()) {
+                    answered.add(entry.key);
                     deadLetter(buffered, event, "join", new UnknownQuerySetException("no categories registered for query set '"
                             + event.getQuerySetId() + "' (model " + settings.model().modelId() + ")"));
                 } else if (querySet.categories().size() > settings.maxCategories()) {
+                    answered.add(entry.key);
                     deadLetter(buffered, event, "join", new UnknownQuerySetException("query set '" + event.getQuerySetId() + "' has "
                             + querySet.categories().size() + " categories, above mqdet.query-set.max-categories " + settings.maxCategories()));
                 } else {
-                    byQuerySet.computeIfAbsent(event.getQuerySetId(), id -> new ArrayList<>()).add(new Pending(buffered, event, querySet));
+                    byQuerySet.computeIfAbsent(event.getQuerySetId(), id -> new ArrayList<>()).add(new Pending(entry.key, buffered, event, querySet));
                 }
             }
         }
-        for (List<Pending> group : byQuerySet.values()) {
-            for (int from = 0; from < group.size(); from += settings.batchSize()) {
-                detect(group.subList(from, Math.min(from + settings.batchSize(), group.size())), now);
-            }
-        }
-        done.forEach(sequence -> {
-            buffer.delete(sequence);
-            decoded.remove(sequence);
-        });
+        answered.forEach(this::forget);
         buffered = stillWaiting;
         oldestBufferedAt = stillWaitingSince;
+        List<List<Pending>> batches = new ArrayList<>();
+        for (List<Pending> group : byQuerySet.values()) {
+            for (int from = 0; from < group.size(); from += settings.batchSize()) {
+                batches.add(group.subList(from, Math.min(from + settings.batchSize(), group.size())));
+            }
+        }
+        if (batches.isEmpty()) {
+            return;
+        }
+        // The events stay in the buffer (and reach the changelog at the next commit) until their results are
+        // forwarded, so a crash or a rebalance while the job runs loses nothing: the next owner detects them again.
+        Callable<List<Outcome>> job = () -> batches.stream().flatMap(batch -> detect(batch, now).stream()).toList();
+        inFlight = new InFlight(worker == null ? completed(job) : worker.submit(job));
+        if (inFlight.result().isDone()) { // run on the stream thread (mqdet.batch.pipelined=false)
+            complete();
+        }
     }
 
-    private void detect(List<Pending> batch, long flushStartedAt) {
+    /** Waits for the job in flight, forwards its detection events and dead letters, and removes its events from the buffer. */
+    private void complete() {
+        List<Outcome> outcomes;
+        try {
+            outcomes = inFlight.result().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for inference", e);
+        } catch (ExecutionException e) { // a bug, not bad input: the stream thread fails and the events are retried
+            throw new IllegalStateException("inference job failed", e.getCause());
+        } finally {
+            inFlight = null;
+        }
+        for (Outcome outcome : outcomes) {
+            Pending pending = outcome.pending();
+            if (outcome.error() != null) {
+                deadLetter(pending.buffered(), pending.event(), outcome.stage(), outcome.error());
+            } else {
+                context.forward(new Record<>(outcome.detection().getEventId(), outcome.detection(), pending.buffered().timestampMs()), DETECTIONS_SINK);
+                settings.metrics().eventOut();
+            }
+            forget(pending.sequence());
+        }
+    }
+
+    private void forget(long sequence) {
+        buffer.delete(sequence);
+        decoded.remove(sequence);
+    }
+
+    /** One batch through the model, on the inference worker: touches neither the context nor the stores. */
+    private List<Outcome> detect(List<Pending> batch, long flushStartedAt) {
+        List<Outcome> outcomes = new ArrayList<>(batch.size());
         List<Pending> ready = new ArrayList<>(batch.size());
         List<PreparedImage> images = new ArrayList<>(batch.size());
         for (Pending pending : batch) {
@@ -184,11 +266,11 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                 images.add(settings.model().decoder().prepare(settings.imageSource().bytes(pending.event())));
                 ready.add(pending);
             } catch (InferenceException | ImageSource.ImageFetchException e) {
-                deadLetter(pending.buffered(), pending.event(), e instanceof ImageSource.ImageFetchException ? "fetch" : "decode", e);
+                outcomes.add(Outcome.failed(pending, e instanceof ImageSource.ImageFetchException ? "fetch" : "decode", e));
             }
         }
         if (ready.isEmpty()) {
-            return;
+            return outcomes;
         }
         QuerySet querySet = ready.get(0).querySet();
         long started = System.nanoTime();
@@ -196,8 +278,8 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         try {
             found = settings.model().detectPrepared(images, querySet.categories());
         } catch (InferenceException e) {
-            ready.forEach(p -> deadLetter(p.buffered(), p.event(), "inference", e));
-            return;
+            ready.forEach(p -> outcomes.add(Outcome.failed(p, "inference", e)));
+            return outcomes;
         }
         long inferenceMs = (System.nanoTime() - started) / 1_000_000;
         settings.metrics().batch(ready.size(), inferenceMs);
@@ -217,8 +299,31 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                     .setAttributes(pending.event().getAttributes())
                     .setDetectedAtMs(Instant.now())
                     .build();
-            context.forward(new Record<>(detection.getEventId(), detection, pending.buffered().timestampMs()), DETECTIONS_SINK);
-            settings.metrics().eventOut();
+            outcomes.add(new Outcome(pending, detection, null, null));
+        }
+        return outcomes;
+    }
+
+    private static <T> Future<T> completed(Callable<T> job) {
+        try {
+            return CompletableFuture.completedFuture(job.call());
+        } catch (Exception e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (worker != null) {
+            // Results of a job still running are dropped: its events are in the buffer, so nothing is lost.
+            worker.shutdownNow();
+            try {
+                if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
+                    log.warn("task {}: inference worker did not stop in 60 s", context.taskId());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -239,7 +344,17 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     }
 
     /** An image event whose query set is known, waiting for its batch. */
-    private record Pending(BufferedImageEvent buffered, ImageEvent event, QuerySet querySet) {}
+    private record Pending(long sequence, BufferedImageEvent buffered, ImageEvent event, QuerySet querySet) {}
+
+    /** What became of one pending event: a detection event, or the stage and error of its dead letter. */
+    private record Outcome(Pending pending, DetectionEvent detection, String stage, Exception error) {
+        static Outcome failed(Pending pending, String stage, Exception error) {
+            return new Outcome(pending, null, stage, error);
+        }
+    }
+
+    /** The inference job running for this task. */
+    private record InFlight(Future<List<Outcome>> result) {}
 
     /** The image event names a query set with no categories (for this model), or one too large to run. */
     public static final class UnknownQuerySetException extends RuntimeException {
