@@ -32,8 +32,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
  && useradd --system --uid 10001 --home-dir /app mqdet \
  && mkdir -p /var/lib/mqdet/streams /app/djl-cache && chown -R mqdet /var/lib/mqdet /app/djl-cache
 COPY --from=build /app /app
+# GOMP_SPINCOUNT: libtorch's OpenMP threads spin longer at barriers before sleeping; measured here (./mqdet bench,
+# README "Measured") it made CPU inference about 29% faster. MALLOC_ARENA_MAX bounds glibc's arenas.
 ENV DJL_CACHE_DIR=/app/djl-cache \
     MQDET_MODEL_DEVICE=cpu \
+    GOMP_SPINCOUNT=300000 \
+    MALLOC_ARENA_MAX=2 \
     KAFKA_STATE_DIR=/var/lib/mqdet/streams
 USER mqdet
 RUN java -Dai.djl.offline=true -cp '/app/lib/*:/app/lib-cpu/*:/app/tools' EngineWarmUp cpu
@@ -56,6 +60,8 @@ ENV PYTORCH_LIBRARY_PATH=/opt/conda/lib/python3.11/site-packages/torch/lib \
     PYTORCH_FLAVOR=cu128 \
     DJL_CACHE_DIR=/app/djl-cache \
     MQDET_MODEL_DEVICE=gpu \
+    GOMP_SPINCOUNT=300000 \
+    MALLOC_ARENA_MAX=2 \
     KAFKA_STATE_DIR=/var/lib/mqdet/streams
 RUN python -c "import os, torch; lib = os.path.join(os.path.dirname(torch.__file__), 'lib'); \
 print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cxx11abi', torch.compiled_with_cxx11_abi(), 'lib', lib); \

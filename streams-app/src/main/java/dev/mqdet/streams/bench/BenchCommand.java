@@ -51,7 +51,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "200", description = "Image events per measurement (default: ${DEFAULT-VALUE}).")
     int events;
 
-    @Option(names = "--warm-up", defaultValue = "100", description = "Events run through each design before it is measured,"
+    @Option(names = "--warm-up", defaultValue = "300", description = "Events run through each design before it is measured,"
             + " so the JIT has compiled its paths (default: ${DEFAULT-VALUE}).")
     int warmUp;
 
