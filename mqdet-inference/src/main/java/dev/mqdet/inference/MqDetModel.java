@@ -50,47 +50,101 @@ public final class MqDetModel implements AutoCloseable {
     }
 
     /**
-     * Settings of a loaded model.
+     * Settings of a loaded model; build them with {@link #builder()} (DJL style: {@code opt...} setters).
      *
      * @param device        "auto" (GPU when the engine sees one), "cpu", "gpu" or "gpu:N"
      * @param poolSize      torch threads, one predictor each; concurrent callers beyond it wait (1 on CPU, where one
      *                      forward uses every core; 2 on a GPU overlaps one batch's CPU work with another's GPU work)
+     * @param scoreThreshold detections scoring below are dropped, in [0, 1]
+     * @param nmsIou        IoU above which NMS keeps only the better of two boxes of one category, in (0, 1]
+     * @param maxDetectionsPerImage cap after merging all categories, highest scores kept
+     * @param maxPerCategory cap per category and image, before NMS
      * @param maxPixels     images declaring more pixels are refused before decoding
      * @param maxImageBytes images larger than this are refused
-     * @param maxDetectionsPerImage cap after merging all categories, highest scores kept
      */
     public record Options(String device, int poolSize, float scoreThreshold, float nmsIou, int maxDetectionsPerImage,
                           int maxPerCategory, long maxPixels, int maxImageBytes) {
+        public Options {
+            require(device != null && !device.isBlank(), "device", device);
+            require(poolSize >= 1, "poolSize", poolSize);
+            require(scoreThreshold >= 0 && scoreThreshold <= 1, "scoreThreshold", scoreThreshold);
+            require(nmsIou > 0 && nmsIou <= 1, "nmsIou", nmsIou);
+            require(maxDetectionsPerImage >= 1, "maxDetectionsPerImage", maxDetectionsPerImage);
+            require(maxPerCategory >= 1, "maxPerCategory", maxPerCategory);
+            require(maxPixels >= 1, "maxPixels", maxPixels);
+            require(maxImageBytes >= 1, "maxImageBytes", maxImageBytes);
+        }
+
         public static Options defaults() {
-            return new Options("auto", 1, 0.3f, 0.5f, 100, 100, 40_000_000L, 32 << 20);
+            return builder().build();
         }
 
-        public Options withScoreThreshold(float threshold) {
-            return new Options(device, poolSize, threshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+        public static Builder builder() {
+            return new Builder();
         }
 
-        public Options withMaxDetectionsPerImage(int max) {
-            return new Options(device, poolSize, scoreThreshold, nmsIou, max, maxPerCategory, maxPixels, maxImageBytes);
+        private static void require(boolean valid, String name, Object value) {
+            if (!valid) {
+                throw new IllegalArgumentException("model option " + name + " = " + value + " is out of range");
+            }
         }
 
-        public Options withPoolSize(int size) {
-            return new Options(device, size, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
-        }
+        /** Defaults: device auto, 1 torch thread, score 0.3, NMS IoU 0.5, 100 detections per image and per category, 40 MP, 32 MiB. */
+        public static final class Builder {
+            private String device = "auto";
+            private int poolSize = 1;
+            private float scoreThreshold = 0.3f;
+            private float nmsIou = 0.5f;
+            private int maxDetectionsPerImage = 100;
+            private int maxPerCategory = 100;
+            private long maxPixels = 40_000_000L;
+            private int maxImageBytes = 32 << 20;
 
-        public Options withDevice(String value) {
-            return new Options(value, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
-        }
+            private Builder() {}
 
-        public Options withNmsIou(float iou) {
-            return new Options(device, poolSize, scoreThreshold, iou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
-        }
+            public Builder optDevice(String device) {
+                this.device = device;
+                return this;
+            }
 
-        public Options withMaxImageBytes(int bytes) {
-            return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, bytes);
-        }
+            public Builder optPoolSize(int poolSize) {
+                this.poolSize = poolSize;
+                return this;
+            }
 
-        public Options withMaxPixels(long pixels) {
-            return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, pixels, maxImageBytes);
+            public Builder optScoreThreshold(float scoreThreshold) {
+                this.scoreThreshold = scoreThreshold;
+                return this;
+            }
+
+            public Builder optNmsIou(float nmsIou) {
+                this.nmsIou = nmsIou;
+                return this;
+            }
+
+            public Builder optMaxDetectionsPerImage(int maxDetectionsPerImage) {
+                this.maxDetectionsPerImage = maxDetectionsPerImage;
+                return this;
+            }
+
+            public Builder optMaxPerCategory(int maxPerCategory) {
+                this.maxPerCategory = maxPerCategory;
+                return this;
+            }
+
+            public Builder optMaxPixels(long maxPixels) {
+                this.maxPixels = maxPixels;
+                return this;
+            }
+
+            public Builder optMaxImageBytes(int maxImageBytes) {
+                this.maxImageBytes = maxImageBytes;
+                return this;
+            }
+
+            public Options build() {
+                return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+            }
         }
     }
 

@@ -56,7 +56,7 @@ class ModelPackageTest {
             ((com.fasterxml.jackson.databind.node.ArrayNode) json.at("/exemplar_encoder/outputs/0/shape")).set(1, real + 1);
         });
         ModelPackage pkg = ModelPackage.load(copy);
-        assertThatThrownBy(() -> MqDetModel.load(pkg, MqDetModel.Options.defaults().withPoolSize(1)))
+        assertThatThrownBy(() -> MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build()))
                 .isInstanceOf(ModelPackageException.class)
                 .hasMessageContaining("vectors of " + real + " floats, model.json says feature_dim " + (real + 1));
     }

@@ -30,8 +30,8 @@ class MqDetModelTest {
 
     @BeforeAll
     static void load() {
-        model = MqDetModel.load(TestModels.shippedPackage(), MqDetModel.Options.defaults()
-                .withScoreThreshold(0.3f).withMaxDetectionsPerImage(10_000).withPoolSize(4));
+        model = MqDetModel.load(TestModels.shippedPackage(), MqDetModel.Options.builder()
+                .optScoreThreshold(0.3f).optMaxDetectionsPerImage(10_000).optPoolSize(4).build());
         set = TestModels.evalSet();
         Map<Integer, List<float[]>> bank = Evaluation.exemplarBank(model, set, 5);
         multimodal = set.evaluated().stream()

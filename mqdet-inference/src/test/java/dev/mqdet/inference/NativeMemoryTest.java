@@ -39,7 +39,7 @@ class NativeMemoryTest {
     void tenThousandDetectionsLeaveNativeMemoryFlat() throws IOException {
         EvalSet set = TestModels.evalSet();
         NDManager system = Engine.getEngine("PyTorch").newBaseManager().getParentManager();
-        try (MqDetModel model = MqDetModel.load(TestModels.shippedPackage(), MqDetModel.Options.defaults().withPoolSize(1))) {
+        try (MqDetModel model = MqDetModel.load(TestModels.shippedPackage(), MqDetModel.Options.builder().optPoolSize(1).build())) {
             List<PreparedImage> batch = set.images().subList(0, BATCH).stream().map(i -> model.decoder().prepare(set.read(i))).toList();
             List<QueryCategory> query = List.of(QueryCategory.text("a", "yellow dotted square"), QueryCategory.text("b", "blue solid star"));
             // Warm-up until libtorch's and malloc's pools reach their working size (about 2,000 detections here).

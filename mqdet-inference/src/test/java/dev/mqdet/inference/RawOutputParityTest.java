@@ -48,7 +48,7 @@ class RawOutputParityTest {
 
     @Test
     void rawOutputsMatchPyTorchOnTenFixedInputs() throws Exception {
-        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.defaults().withPoolSize(1));
+        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build());
              Model detector = Model.newInstance("detector", ai.djl.Device.cpu(), "PyTorch");
              QueryTokenizer tokenizer = new QueryTokenizer(pkg)) {
             detector.load(pkg.dir(), "detector");

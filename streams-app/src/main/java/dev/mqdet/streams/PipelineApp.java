@@ -55,14 +55,15 @@ public final class PipelineApp implements AutoCloseable {
     public static PipelineApp start(StreamsAppConfig config) {
         String dir = config.get(StreamsAppConfig.MODEL_DIR);
         ModelPackage pkg = dir.isBlank() ? ModelPackage.shipped() : ModelPackage.load(Path.of(dir));
-        MqDetModel model = MqDetModel.load(pkg, MqDetModel.Options.defaults()
-                .withDevice(config.get(StreamsAppConfig.MODEL_DEVICE))
-                .withPoolSize(config.getInt(StreamsAppConfig.MODEL_PREDICTORS))
-                .withScoreThreshold(config.getFloat(StreamsAppConfig.SCORE_THRESHOLD))
-                .withNmsIou(config.getFloat(StreamsAppConfig.NMS_IOU))
-                .withMaxDetectionsPerImage(config.getInt(StreamsAppConfig.MAX_DETECTIONS))
-                .withMaxPixels(config.getLong(StreamsAppConfig.MAX_IMAGE_PIXELS))
-                .withMaxImageBytes(config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)));
+        MqDetModel model = MqDetModel.load(pkg, MqDetModel.Options.builder()
+                .optDevice(config.get(StreamsAppConfig.MODEL_DEVICE))
+                .optPoolSize(config.getInt(StreamsAppConfig.MODEL_PREDICTORS))
+                .optScoreThreshold(config.getFloat(StreamsAppConfig.SCORE_THRESHOLD))
+                .optNmsIou(config.getFloat(StreamsAppConfig.NMS_IOU))
+                .optMaxDetectionsPerImage(config.getInt(StreamsAppConfig.MAX_DETECTIONS))
+                .optMaxPixels(config.getLong(StreamsAppConfig.MAX_IMAGE_PIXELS))
+                .optMaxImageBytes(config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES))
+                .build());
         PipelineApp app = new PipelineApp(config, model);
         app.streams.start();
         log.info("streams app {} started with model {} ({}); http {}", config.get(StreamsConfig.APPLICATION_ID_CONFIG),

@@ -63,7 +63,7 @@ class BatchedDetectionTopologyTest {
 
     @BeforeAll
     void loadModel(LocalStack stack) {
-        model = MqDetModel.load(ModelPackage.load(Path.of(TestPipelines.modelDir())), MqDetModel.Options.defaults().withPoolSize(1));
+        model = MqDetModel.load(ModelPackage.load(Path.of(TestPipelines.modelDir())), MqDetModel.Options.builder().optPoolSize(1).build());
         registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", stack.schemaRegistryUrl()));
         world = TestPipelines.world();
         imageSerializer = Topics.IMAGES.valueSerde(registry).serializer();

@@ -61,7 +61,7 @@ public final class ModelBenchmark implements Callable<Integer> {
         }
         Map<String, Object> report = new LinkedHashMap<>();
         try (MqDetModel mqdet = MqDetModel.load(model == null ? ModelPackage.shipped() : ModelPackage.load(model),
-                MqDetModel.Options.defaults().withPoolSize(1))) {
+                MqDetModel.Options.builder().optPoolSize(1).build())) {
             EvalSet set = EvalSet.load(evalSet);
             List<QueryCategory> querySet = multimodalQuerySet(mqdet, set);
             List<PreparedImage> all = new ArrayList<>();

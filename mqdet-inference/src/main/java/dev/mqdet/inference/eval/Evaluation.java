@@ -26,7 +26,7 @@ public final class Evaluation {
 
     /** Options matching the Python evaluator's post-processing. */
     public static MqDetModel.Options referenceOptions() {
-        return MqDetModel.Options.defaults().withScoreThreshold(0.05f).withMaxDetectionsPerImage(Integer.MAX_VALUE);
+        return MqDetModel.Options.builder().optScoreThreshold(0.05f).optMaxDetectionsPerImage(Integer.MAX_VALUE).build();
     }
 
     /** {@code {split: {mode: {"ap": .., "ap50": ..}}}}, AP in percent rounded to 2 decimals. */

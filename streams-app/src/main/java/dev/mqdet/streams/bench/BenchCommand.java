@@ -126,7 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** (a) The model alone in this JVM: decode, forward and post-process in batches. */
     private double rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) {
-        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.defaults().withPoolSize(1))) {
+        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build())) {
             List<QueryCategory> categories = encode(mqdet, querySet);
             List<byte[]> images = new ArrayList<>();
             for (int i = 0; i < events; i++) {
@@ -231,7 +231,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** (b) The naive design: one model call per record, batch 1, inside mapValues. */
     private double naive(LocalStack stack, Path work, ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "naive-");
-             MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.defaults().withPoolSize(1))) {
+             MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build())) {
             client.createTopics(1);
             List<QueryCategory> categories = encode(mqdet, querySet);
             Serde<ImageEvent> imageSerde = Topics.IMAGES.valueSerde(client.registry());
