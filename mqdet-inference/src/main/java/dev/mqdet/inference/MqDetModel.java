@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -351,7 +352,7 @@ public final class MqDetModel implements AutoCloseable {
                 throw error;
             }
             throw new InferenceException("model " + pkg.modelId() + " failed: " + cause.getMessage(), cause);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             throw new InferenceException("model " + pkg.modelId() + " is closed", e);
         }
     }

@@ -76,7 +76,7 @@ public final class DetectionTopology {
                 new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)),
                 EMBEDDINGS_STORE, config.getInt(StreamsAppConfig.BATCH_SIZE), config.getLong(StreamsAppConfig.BATCH_MAX_WAIT_MS),
                 config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS), config.getInt(StreamsAppConfig.MAX_CATEGORIES),
-                Boolean.parseBoolean(config.get(StreamsAppConfig.BATCH_PIPELINED).trim()), metrics);
+                config.getBoolean(StreamsAppConfig.BATCH_PIPELINED), metrics);
         topology.addSource("images-source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), imagesTopic);
         topology.addProcessor("batched-detector", () -> new BatchedDetectionProcessor(detector), "images-source");
         // In memory, backed by its changelog: it only ever holds the events of the batches being formed, so

@@ -149,6 +149,15 @@ public final class StreamsAppConfig {
         return Float.parseFloat(get(key).trim());
     }
 
+    /** "true" or "false" (any case); anything else is refused rather than read as false. */
+    public boolean getBoolean(String key) {
+        String value = get(key).trim();
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new IllegalArgumentException("configuration key " + key + " must be true or false, not '" + value + "'");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
     public List<String> getList(String key) {
         String value = get(key).trim();
         return value.isEmpty() ? List.of() : List.of(value.split("\\s*,\\s*"));

@@ -1,6 +1,7 @@
 package dev.mqdet.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,5 +49,13 @@ class StreamsAppConfigTest {
                 assertThat(StreamsAppConfig.keyOf(variable)).as(variable).isEqualTo(key);
             }
         }
+    }
+
+    @Test
+    void aSwitchIsTrueOrFalseAndNothingElse() {
+        assertThat(StreamsAppConfig.of(Map.of()).getBoolean(StreamsAppConfig.BATCH_PIPELINED)).isTrue();
+        assertThat(StreamsAppConfig.of(Map.of(StreamsAppConfig.BATCH_PIPELINED, " FALSE ")).getBoolean(StreamsAppConfig.BATCH_PIPELINED)).isFalse();
+        assertThatThrownBy(() -> StreamsAppConfig.of(Map.of(StreamsAppConfig.BATCH_PIPELINED, "ture")).getBoolean(StreamsAppConfig.BATCH_PIPELINED))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mqdet.batch.pipelined").hasMessageContaining("ture");
     }
 }

@@ -39,8 +39,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./mqdet bench}: the whole pipeline on the local broker against two references on the same machine,
  * model and images: (a) raw batched model throughput in this JVM (decode + forward + post-processing, batch
- * {@code mqdet.batch.size}; measured before and after the other two, the better run counts), and (b) a naive streams design that calls the model once per record, at batch 1,
- * inside {@code mapValues}. Pipeline throughput is events/s from the first event produced to the last detection
+ * {@code mqdet.batch.size}; measured before and after the other two, the better run counts), and (b) a naive
+ * streams design that calls the model once per record, at batch 1, inside {@code mapValues}. Pipeline throughput is events/s from the first event produced to the last detection
  * consumed (read_committed); latency is detection consumed minus image event produced. Each design first runs
  * {@code --warm-up} events, unmeasured, so all three are compared in steady state. Where {@code /proc/stat}
  * exists, it also prints how busy the machine's CPUs were while each design was measured. A benchmark: it prints.
@@ -137,7 +137,7 @@ public final class BenchCommand implements Callable<Integer> {
                 warmUpImages.add(world.evalSet().read(world.scene(events + i)));
             }
             runRaw(mqdet, warmUpImages, categories);
-            CpuBusy cpu = CpuBusy.start(); System.err.println("bench: measuring");
+            CpuBusy cpu = measuring();
             long started = System.nanoTime();
             runRaw(mqdet, images, categories);
             double eps = events / ((System.nanoTime() - started) / 1e9);
@@ -145,6 +145,12 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.printf("bench: raw batched model %.2f events/s%n", eps);
             return eps;
         }
+    }
+
+    /** Marks on stderr where a measured phase starts (for tools that watch the run) and starts its CPU count. */
+    private static CpuBusy measuring() {
+        System.err.println("bench: measuring");
+        return CpuBusy.start();
     }
 
     private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories) {
@@ -184,7 +190,7 @@ public final class BenchCommand implements Callable<Integer> {
                 warmUp(client, world);
                 Map<String, Long> producedAt = new HashMap<>();
                 Map<String, Long> receivedAt = new HashMap<>();
-                CpuBusy cpu = CpuBusy.start(); System.err.println("bench: measuring");
+                CpuBusy cpu = measuring();
                 long started = System.currentTimeMillis();
                 for (int i = 0; i < events; i++) {
                     producedAt.put("bench-" + i, System.currentTimeMillis());
@@ -257,7 +263,7 @@ public final class BenchCommand implements Callable<Integer> {
             try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
                 streams.start();
                 warmUp(client, world);
-                CpuBusy cpu = CpuBusy.start(); System.err.println("bench: measuring");
+                CpuBusy cpu = measuring();
                 long started = System.currentTimeMillis();
                 for (int i = 0; i < events; i++) {
                     client.publish(world.imageEvent("bench-" + i, i, "bench"));

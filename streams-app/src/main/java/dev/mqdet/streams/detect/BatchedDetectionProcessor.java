@@ -88,7 +88,8 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     private final Map<Long, ImageEvent> decoded = new HashMap<>();
     /** Runs this task's inference jobs when pipelined, so the stream thread reads the next batch meanwhile; else null. */
     private ExecutorService worker;
-    private InFlight inFlight;
+    /** The result of this task's inference job in flight, or null. */
+    private Future<List<Outcome>> inFlight;
 
     public BatchedDetectionProcessor(Settings settings) {
         this.settings = settings;
@@ -128,9 +129,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     @Override
     public void process(Record<byte[], byte[]> record) {
         settings.metrics().eventIn();
-        if (inFlight != null && inFlight.result().isDone()) {
-            complete();
-        }
+        completeIfDone();
         Origin origin = context.recordMetadata().map(Origin::of).orElse(new Origin("?", -1, -1));
         ImageEvent event;
         try {
@@ -155,9 +154,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     }
 
     private void onTick(long now) {
-        if (inFlight != null && inFlight.result().isDone()) {
-            complete();
-        }
+        completeIfDone();
         // While a job runs, a partial batch waits on: it could not start sooner anyway, and more events may join it.
         if (inFlight == null && buffered > 0 && now - oldestBufferedAt >= settings.maxWaitMs()) {
             flush(now);
@@ -220,8 +217,12 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         // The events stay in the buffer (and reach the changelog at the next commit) until their results are
         // forwarded, so a crash or a rebalance while the job runs loses nothing: the next owner detects them again.
         Callable<List<Outcome>> job = () -> batches.stream().flatMap(batch -> detect(batch, now).stream()).toList();
-        inFlight = new InFlight(worker == null ? completed(job) : worker.submit(job));
-        if (inFlight.result().isDone()) { // run on the stream thread (mqdet.batch.pipelined=false)
+        inFlight = worker == null ? completed(job) : worker.submit(job);
+        completeIfDone(); // at once when it ran on the stream thread (mqdet.batch.pipelined=false)
+    }
+
+    private void completeIfDone() {
+        if (inFlight != null && inFlight.isDone()) {
             complete();
         }
     }
@@ -230,7 +231,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     private void complete() {
         List<Outcome> outcomes;
         try {
-            outcomes = inFlight.result().get();
+            outcomes = inFlight.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for inference", e);
@@ -352,9 +353,6 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             return new Outcome(pending, null, stage, error);
         }
     }
-
-    /** The inference job running for this task. */
-    private record InFlight(Future<List<Outcome>> result) {}
 
     /** The image event names a query set with no categories (for this model), or one too large to run. */
     public static final class UnknownQuerySetException extends RuntimeException {
