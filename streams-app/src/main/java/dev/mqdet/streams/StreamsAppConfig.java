@@ -55,7 +55,7 @@ public final class StreamsAppConfig {
             Map.entry(TOPIC_DLQ, Topics.IMAGES_DLQ.defaultName()),
             Map.entry(MODEL_DIR, ""), // empty: the model package shipped in the jar
             Map.entry(MODEL_DEVICE, "auto"),
-            Map.entry(MODEL_PREDICTORS, "1"), // CPU: one forward uses every core; on a GPU, 2 overlaps CPU and GPU work
+            Map.entry(MODEL_PREDICTORS, "2"), // CPU: two batches side by side, half the cores each; GPU: one batch's CPU work overlaps another's GPU work
             Map.entry(BATCH_SIZE, "8"),
             Map.entry(BATCH_MAX_WAIT_MS, "100"),
             Map.entry(BATCH_PIPELINED, "true"), // inference on a worker thread while the stream thread reads on

@@ -63,7 +63,7 @@ class BatchedDetectionTopologyTest {
 
     @BeforeAll
     void loadModel(LocalStack stack) {
-        model = MqDetModel.load(ModelPackage.load(Path.of(TestPipelines.modelDir())), MqDetModel.Options.builder().optPoolSize(1).build());
+        model = MqDetModel.load(ModelPackage.load(Path.of(TestPipelines.modelDir())), MqDetModel.Options.builder().optPoolSize(2).build());
         registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", stack.schemaRegistryUrl()));
         world = TestPipelines.world();
         imageSerializer = Topics.IMAGES.valueSerde(registry).serializer();
@@ -76,13 +76,18 @@ class BatchedDetectionTopologyTest {
 
     @BeforeEach
     void startDriver() {
+        // The driver is single-threaded and deterministic: inference on the stream thread. The pipelined mode
+        // (the default) runs in pipelinedBatchesAnswerEveryEventOnceInArrivalOrder and every test against the
+        // real broker.
+        startDriver(false);
+    }
+
+    private void startDriver(boolean pipelined) {
         Map<String, String> settings = new HashMap<>();
         settings.put(StreamsAppConfig.BATCH_SIZE, Integer.toString(BATCH));
         settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, Long.toString(MAX_WAIT_MS));
         settings.put(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS, Long.toString(UNKNOWN_WAIT_MS));
-        // The driver is single-threaded and deterministic: inference on the stream thread. The pipelined mode
-        // (the default) runs in every test against the real broker.
-        settings.put(StreamsAppConfig.BATCH_PIPELINED, "false");
+        settings.put(StreamsAppConfig.BATCH_PIPELINED, Boolean.toString(pipelined));
         StreamsAppConfig config = StreamsAppConfig.of(settings);
         Properties props = new Properties();
         props.put("application.id", "topology-test");
@@ -178,6 +183,29 @@ class BatchedDetectionTopologyTest {
         assertThat(new String(letter.getOriginalValue().array(), StandardCharsets.UTF_8)).isEqualTo("not avro");
         assertThat(letter.getErrorClass()).isEqualTo("dev.mqdet.serde.UnknownMagicByteException");
         assertThat(detections.readValuesToList()).extracting(DetectionEvent::getEventId).containsExactly("fine");
+    }
+
+    @Test
+    void pipelinedBatchesAnswerEveryEventOnceInArrivalOrder() throws InterruptedException {
+        driver.close();
+        startDriver(true); // two predictors: up to two batches of the task in flight at once
+        register("qs");
+        List<String> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 3 * BATCH + 1; i++) { // three full batches and one event of a partial one
+            sent.add("piped-" + i);
+            pipeImage("piped-" + i, i, "qs");
+        }
+        // Results are forwarded by the stream thread on its next record or tick; the driver's ticks follow its clock.
+        List<DetectionEvent> out = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (out.size() < sent.size() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS));
+            out.addAll(detections.readValuesToList());
+        }
+        assertThat(out).extracting(DetectionEvent::getEventId).containsExactlyElementsOf(sent);
+        assertThat(out.subList(0, 3 * BATCH)).allSatisfy(e -> assertThat(e.getTimings().getBatchSize()).isEqualTo(BATCH));
+        assertThat(deadLetters.isEmpty()).isTrue();
     }
 
     private void register(String querySetId) {

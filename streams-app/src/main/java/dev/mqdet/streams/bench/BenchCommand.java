@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -39,11 +42,16 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./mqdet bench}: the whole pipeline on the local broker against two references on the same machine,
  * model and images: (a) raw batched model throughput in this JVM (decode + forward + post-processing, batch
- * {@code mqdet.batch.size}; measured before and after the other two, the better run counts), and (b) a naive
- * streams design that calls the model once per record, at batch 1, inside {@code mapValues}. Pipeline throughput is events/s from the first event produced to the last detection
+ * {@code mqdet.batch.size}, one batch per predictor at a time, as the pipeline runs them; measured before and
+ * after the other two, the better run counts), and (b) a naive streams design that calls the model once per
+ * record, at batch 1, inside {@code mapValues}, given the same parallelism: one stream thread and one partition
+ * per predictor. Pipeline throughput is events/s from the first event produced to the last detection
  * consumed (read_committed); latency is detection consumed minus image event produced. Each design first runs
- * {@code --warm-up} events, unmeasured, so all three are compared in steady state. Where {@code /proc/stat}
- * exists, it also prints how busy the machine's CPUs were while each design was measured. A benchmark: it prints.
+ * rounds of {@code --warm-up} events, unmeasured, until the JIT compilers are quiet (under {@link #QUIET_JIT_SHARE}
+ * of the machine in a round; at most {@code --warm-up-max-seconds}), so all three are compared in steady state:
+ * the in-process broker's and clients' code takes minutes of traffic to compile, and on few cores the compiler
+ * otherwise takes its CPU from inference. Where {@code /proc/stat}
+ * exists, it also prints how busy the machine's CPUs were, and the share the JIT compilers took, while each design was measured. A benchmark: it prints.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Pipeline throughput and latency vs raw model and a naive design.")
 public final class BenchCommand implements Callable<Integer> {
@@ -51,9 +59,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "200", description = "Image events per measurement (default: ${DEFAULT-VALUE}).")
     int events;
 
-    @Option(names = "--warm-up", defaultValue = "300", description = "Events run through each design before it is measured,"
-            + " so the JIT has compiled its paths (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warm-up", defaultValue = "300", description = "Events per warm-up round; rounds run through each design"
+            + " before it is measured until the JIT is quiet (default: ${DEFAULT-VALUE}).")
     int warmUp;
+
+    @Option(names = "--warm-up-max-seconds", defaultValue = "180", description = "Longest warm-up per design, when the JIT"
+            + " does not get quiet sooner (default: ${DEFAULT-VALUE}).")
+    int warmUpMaxSeconds;
+
+    /** A warm-up round in which the JIT compilers took less than this share of the machine ends the warm-up. */
+    static final double QUIET_JIT_SHARE = 0.03;
 
     @Option(names = "--batch", defaultValue = "8", description = "Batch size of the pipeline and the raw reference (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -76,7 +91,7 @@ public final class BenchCommand implements Callable<Integer> {
      */
     static final List<Integer> BENCH_CATEGORIES = List.of(91, 95, 99, 101, 103, 107, 108, 109, 110);
 
-    /** Machine CPU busy fraction per measured phase (negative where unknown). */
+    /** Machine CPU busy fraction and JIT share per measured phase (negative where unknown). */
     private final Map<String, Double> busy = new LinkedHashMap<>();
 
     public static void main(String[] args) {
@@ -93,6 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
         report.put("model", pkg.modelId());
         report.put("events", events);
         report.put("batch", batch);
+        report.put("predictors", predictors());
         report.put("warm_up", warmUp);
         report.put("categories", querySet.size());
 
@@ -124,9 +140,9 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** (a) The model alone in this JVM: decode, forward and post-process in batches. */
-    private double rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) {
-        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build())) {
+    /** (a) The model alone in this JVM: decode, forward and post-process in batches, every predictor busy. */
+    private double rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
+        try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(predictors()).build())) {
             List<QueryCategory> categories = encode(mqdet, querySet);
             List<byte[]> images = new ArrayList<>();
             for (int i = 0; i < events; i++) {
@@ -136,12 +152,13 @@ public final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < warmUp; i++) {
                 warmUpImages.add(world.evalSet().read(world.scene(events + i)));
             }
-            runRaw(mqdet, warmUpImages, categories);
+            warmUntilQuiet("raw", () -> runRaw(mqdet, warmUpImages, categories));
             CpuBusy cpu = measuring();
             long started = System.nanoTime();
             runRaw(mqdet, images, categories);
             double eps = events / ((System.nanoTime() - started) / 1e9);
             busy.merge("raw_cpu_busy", cpu.fraction(), Math::min);
+            busy.merge("raw_jit_share", cpu.jitShare(), Math::min);
             System.err.printf("bench: raw batched model %.2f events/s%n", eps);
             return eps;
         }
@@ -153,12 +170,26 @@ public final class BenchCommand implements Callable<Integer> {
         return CpuBusy.start();
     }
 
-    private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories) {
-        for (int from = 0; from < images.size(); from += batch) {
-            List<PreparedImage> prepared = images.subList(from, Math.min(from + batch, images.size())).stream()
-                    .map(mqdet.decoder()::prepare).toList();
-            mqdet.detectPrepared(prepared, categories);
+    /** Every batch decoded and detected on one of {@code predictors} callers, as the pipeline's workers do. */
+    private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories) throws Exception {
+        ExecutorService callers = Executors.newFixedThreadPool(mqdet.predictors());
+        try {
+            List<Future<?>> batches = new ArrayList<>();
+            for (int from = 0; from < images.size(); from += batch) {
+                List<byte[]> slice = images.subList(from, Math.min(from + batch, images.size()));
+                batches.add(callers.submit(() -> mqdet.detectPrepared(slice.stream().map(mqdet.decoder()::prepare).toList(), categories)));
+            }
+            for (Future<?> done : batches) {
+                done.get();
+            }
+        } finally {
+            callers.shutdown();
         }
+    }
+
+    /** Predictors of the app under test (its default unless {@code --set mqdet.model.predictors=N}); raw and naive get as many. */
+    private int predictors() {
+        return StreamsAppConfig.of(overrides).getInt(StreamsAppConfig.MODEL_PREDICTORS);
     }
 
     private static List<QueryCategory> encode(MqDetModel mqdet, List<ExemplarQuery> querySet) {
@@ -181,7 +212,6 @@ public final class BenchCommand implements Callable<Integer> {
             settings.put("state.dir", work.resolve("state").toString());
             settings.put(StreamsAppConfig.BATCH_SIZE, Integer.toString(batch));
             settings.put(StreamsAppConfig.HTTP_PORT, "-1");
-            settings.put(StreamsAppConfig.MODEL_PREDICTORS, "1");
             settings.put(StreamsAppConfig.MODEL_DIR, pkg.dir().toString());
             settings.putAll(overrides);
             try (PipelineApp app = PipelineApp.start(StreamsAppConfig.of(settings))) {
@@ -217,28 +247,51 @@ public final class BenchCommand implements Callable<Integer> {
                 result.put("p95_ms", (double) percentile(latencies, 0.95));
                 result.put("p99_ms", (double) percentile(latencies, 0.99));
                 busy.put("pipeline_cpu_busy", cpu.fraction());
+                busy.put("pipeline_jit_share", cpu.jitShare());
                 System.err.printf("bench: pipeline %.2f events/s%n", eps);
                 return result;
             }
         }
     }
 
-    private void warmUp(PipelineClient client, DemoWorld world) {
+    private void warmUp(PipelineClient client, DemoWorld world) throws Exception {
         int count = Math.max(1, warmUp);
-        for (int i = 0; i < count; i++) {
-            client.publish(world.imageEvent("warmup-" + i, events + i, "bench"));
-        }
-        client.flush();
-        if (client.detections(r -> r.stream().filter(e -> e.key().startsWith("warmup-")).count() >= count, Duration.ofMinutes(10)) == null) {
-            throw new IllegalStateException("the warm-up events were not all answered in 10 minutes");
+        int[] round = {0};
+        warmUntilQuiet("streams", () -> {
+            String prefix = "warmup-" + round[0]++ + "-";
+            for (int i = 0; i < count; i++) {
+                client.publish(world.imageEvent(prefix + i, events + i, "bench"));
+            }
+            client.flush();
+            if (client.detections(r -> r.stream().filter(e -> e.key().startsWith(prefix)).count() >= count, Duration.ofMinutes(10)) == null) {
+                throw new IllegalStateException("the warm-up events were not all answered in 10 minutes");
+            }
+        });
+    }
+
+    /** Runs {@code round} until a round leaves the JIT quiet or the warm-up time is up. */
+    private void warmUntilQuiet(String design, WarmUpRound round) throws Exception {
+        long deadline = System.nanoTime() + warmUpMaxSeconds * 1_000_000_000L;
+        for (int n = 1; ; n++) {
+            CpuBusy cpu = CpuBusy.start();
+            round.run();
+            double jit = cpu.jitShare();
+            System.err.printf("bench: %s warm-up round %d: JIT compilers took %.0f%% of the machine%n", design, n, 100 * jit);
+            if (jit < QUIET_JIT_SHARE || System.nanoTime() > deadline) {
+                return;
+            }
         }
     }
 
-    /** (b) The naive design: one model call per record, batch 1, inside mapValues. */
+    private interface WarmUpRound {
+        void run() throws Exception;
+    }
+
+    /** (b) The naive design: one model call per record, batch 1, inside mapValues; a stream thread per predictor. */
     private double naive(LocalStack stack, Path work, ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "naive-");
-             MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build())) {
-            client.createTopics(1);
+             MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(predictors()).build())) {
+            client.createTopics(predictors());
             List<QueryCategory> categories = encode(mqdet, querySet);
             Serde<ImageEvent> imageSerde = Topics.IMAGES.valueSerde(client.registry());
             Serde<dev.mqdet.events.DetectionEvent> detectionSerde = Topics.DETECTIONS.valueSerde(client.registry());
@@ -260,6 +313,7 @@ public final class BenchCommand implements Callable<Integer> {
             props.put("application.id", "mqdet-bench-naive");
             props.put("state.dir", work.resolve("naive-state").toString());
             props.put("processing.guarantee", "exactly_once_v2");
+            props.put("num.stream.threads", Integer.toString(predictors()));
             try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
                 streams.start();
                 warmUp(client, world);
@@ -274,6 +328,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 double eps = events / ((System.currentTimeMillis() - started) / 1000.0);
                 busy.put("naive_cpu_busy", cpu.fraction());
+                busy.put("naive_jit_share", cpu.jitShare());
                 System.err.printf("bench: naive per-record design %.2f events/s%n", eps);
                 return eps;
             }

@@ -3,15 +3,23 @@ package dev.mqdet.streams.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /**
  * How busy the machine's CPUs were between {@link #start()} and {@link #fraction()}, from {@code /proc/stat}
  * (all processes, all cores; 1.0 = every core busy the whole time). It tells whether a design left cores idle
  * (waiting on I/O or on one thread) or was short of CPU. Negative where {@code /proc/stat} cannot be read.
+ * {@link #jitShare()} is the part of the machine this JVM's JIT compilers took meanwhile: on few cores, code that
+ * is still being compiled (the in-process broker's and clients', for minutes after start) takes it from inference.
  */
 final class CpuBusy {
     private static final Path STAT = Path.of("/proc/stat");
+    /** Linux's USER_HZ, the unit of /proc's CPU times, on every architecture Java runs on. */
+    private static final double JIFFIES_PER_SECOND = 100;
+    private static final Path THREADS = Path.of("/proc/self/task");
     private final long[] start;
+    private final long startNanos = System.nanoTime();
+    private final long startJit = jitJiffies();
 
     private CpuBusy(long[] start) {
         this.start = start;
@@ -19,6 +27,39 @@ final class CpuBusy {
 
     static CpuBusy start() {
         return new CpuBusy(read());
+    }
+
+    /** CPU time of the JIT compiler threads over wall time times cores since {@link #start()}; negative where unknown. */
+    double jitShare() {
+        long jit = jitJiffies();
+        double wallSeconds = (System.nanoTime() - startNanos) / 1e9;
+        if (jit < 0 || startJit < 0 || wallSeconds <= 0) {
+            return -1;
+        }
+        return (jit - startJit) / (JIFFIES_PER_SECOND * wallSeconds * Runtime.getRuntime().availableProcessors());
+    }
+
+    /** User + system jiffies of this JVM's C1 and C2 compiler threads (their names in /proc), or -1. */
+    private static long jitJiffies() {
+        try (Stream<Path> threads = Files.list(THREADS)) {
+            long total = 0;
+            for (Path thread : threads.toList()) {
+                try {
+                    String name = Files.readString(thread.resolve("comm")); // "C2 CompilerThre" (cut to 15 chars)
+                    if (!name.startsWith("C1 Compiler") && !name.startsWith("C2 Compiler")) {
+                        continue;
+                    }
+                    String stat = Files.readString(thread.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    total += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile: its time is lost, a small undercount
+                }
+            }
+            return total;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     double fraction() {

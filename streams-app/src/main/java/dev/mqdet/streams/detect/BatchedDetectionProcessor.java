@@ -18,11 +18,15 @@ import dev.mqdet.streams.detect.QuerySets.QuerySet;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -30,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -55,11 +60,14 @@ import org.slf4j.LoggerFactory;
  * when {@code mqdet.batch.size} events wait, or when the oldest has waited {@code mqdet.batch.max-wait-ms} (a
  * wall-clock punctuation).
  *
- * <p><b>Pipelined.</b> With {@code mqdet.batch.pipelined} (the default) a batch runs on a worker thread of the
+ * <p><b>Pipelined.</b> With {@code mqdet.batch.pipelined} (the default) batches run on worker threads of the
  * task while the stream thread goes on polling, deserialising and buffering the next one, so the Kafka work and
- * the commits overlap with inference instead of leaving cores idle between batches. Only the stream thread
- * forwards and touches the stores: results are picked up on the next record, tick or flush. One job in flight
- * per task; the next flush waits for it, which bounds the buffer.
+ * the commits overlap with inference instead of leaving cores idle between batches. A task keeps one batch more
+ * in flight than the model has predictors ({@code mqdet.model.predictors}): one partition alone keeps every
+ * predictor busy, and the extra batch is decoded and waiting when a predictor frees up, so the next forward does
+ * not wait for the stream thread (busy committing, say). A full batch waits for the oldest job when that many
+ * run, which bounds the buffer. Only the stream thread forwards and touches the stores: results are picked up on
+ * the next record, tick or flush, in the order the batches were formed.
  *
  * <p>Bad input never stops the partition: undecodable records, refused images, unknown or unusable query sets
  * go to the dead-letter topic with the original bytes. A schema registry that cannot be reached is not bad
@@ -88,8 +96,12 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     private final Map<Long, ImageEvent> decoded = new HashMap<>();
     /** Runs this task's inference jobs when pipelined, so the stream thread reads the next batch meanwhile; else null. */
     private ExecutorService worker;
-    /** The result of this task's inference job in flight, or null. */
-    private Future<List<Outcome>> inFlight;
+    /** Most jobs this task has in flight: predictors + 1 when pipelined, else one (run on the stream thread). */
+    private int maxInFlight = 1;
+    /** This task's inference jobs in flight, oldest first: their results are forwarded in this order. */
+    private final Deque<Job> inFlight = new ArrayDeque<>();
+    /** Buffer sequences of the events in those jobs: in the buffer until answered, but not to be batched again. */
+    private final Set<Long> running = new HashSet<>();
 
     public BatchedDetectionProcessor(Settings settings) {
         this.settings = settings;
@@ -114,9 +126,11 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             log.info("task {}: {} buffered image events restored", context.taskId(), buffered);
         }
         if (settings.pipelined()) {
-            String name = "mqdet-inference-" + context.taskId();
-            worker = Executors.newSingleThreadExecutor(runnable -> {
-                Thread thread = new Thread(runnable, name);
+            maxInFlight = settings.model().predictors() + 1;
+            String name = "mqdet-inference-" + context.taskId() + "-";
+            AtomicInteger threadNumber = new AtomicInteger();
+            worker = Executors.newFixedThreadPool(maxInFlight, runnable -> {
+                Thread thread = new Thread(runnable, name + threadNumber.incrementAndGet());
                 thread.setDaemon(true);
                 return thread;
             });
@@ -155,21 +169,19 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
 
     private void onTick(long now) {
         completeIfDone();
-        // While a job runs, a partial batch waits on: it could not start sooner anyway, and more events may join it.
-        if (inFlight == null && buffered > 0 && now - oldestBufferedAt >= settings.maxWaitMs()) {
+        // While every job slot is taken, a partial batch waits on: it could not start sooner anyway, and more
+        // events may join it.
+        if (inFlight.size() < maxInFlight && buffered > 0 && now - oldestBufferedAt >= settings.maxWaitMs()) {
             flush(now);
         }
     }
 
     /**
-     * Hands every buffered event that can be answered now to the inference worker, in batches per query set.
-     * At most one job is in flight per task: a flush first waits for the previous job and forwards its results,
-     * which is the back-pressure that keeps the buffer to about two batches.
+     * Hands every buffered event that can be answered now to the inference workers, in batches per query set.
+     * At most {@code maxInFlight} jobs run per task: a batch first waits for the oldest job and forwards its
+     * results when that many run, which is the back-pressure that keeps the buffer to a few batches.
      */
     private void flush(long now) {
-        if (inFlight != null) {
-            complete();
-        }
         Map<String, List<Pending>> byQuerySet = new LinkedHashMap<>();
         long stillWaitingSince = Long.MAX_VALUE;
         int stillWaiting = 0;
@@ -178,6 +190,9 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         try (KeyValueIterator<Long, BufferedImageEvent> it = buffer.all()) {
             while (it.hasNext()) {
                 KeyValue<Long, BufferedImageEvent> entry = it.next();
+                if (running.contains(entry.key)) {
+                    continue;
+                }
                 BufferedImageEvent buffered = entry.value;
                 ImageEvent event = decoded.get(entry.key);
                 if (event == null) { // restored from the changelog after a restart
@@ -211,34 +226,39 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                 batches.add(group.subList(from, Math.min(from + settings.batchSize(), group.size())));
             }
         }
-        if (batches.isEmpty()) {
-            return;
-        }
         // The events stay in the buffer (and reach the changelog at the next commit) until their results are
-        // forwarded, so a crash or a rebalance while the job runs loses nothing: the next owner detects them again.
-        Callable<List<Outcome>> job = () -> batches.stream().flatMap(batch -> detect(batch, now).stream()).toList();
-        inFlight = worker == null ? completed(job) : worker.submit(job);
-        completeIfDone(); // at once when it ran on the stream thread (mqdet.batch.pipelined=false)
-    }
-
-    private void completeIfDone() {
-        if (inFlight != null && inFlight.isDone()) {
-            complete();
+        // forwarded, so a crash or a rebalance while a job runs loses nothing: the next owner detects them again.
+        for (List<Pending> batch : batches) {
+            while (inFlight.size() >= maxInFlight) {
+                complete(inFlight.poll());
+            }
+            Callable<List<Outcome>> job = () -> detect(batch, now);
+            List<Long> sequences = batch.stream().map(Pending::sequence).toList();
+            running.addAll(sequences);
+            inFlight.add(new Job(worker == null ? completed(job) : worker.submit(job), sequences));
+            completeIfDone(); // at once when it ran on the stream thread (mqdet.batch.pipelined=false)
         }
     }
 
-    /** Waits for the job in flight, forwards its detection events and dead letters, and removes its events from the buffer. */
-    private void complete() {
+    /** Forwards the results of the finished jobs at the head of the queue (a later job waits for an earlier one). */
+    private void completeIfDone() {
+        while (!inFlight.isEmpty() && inFlight.peek().result().isDone()) {
+            complete(inFlight.poll());
+        }
+    }
+
+    /** Waits for {@code job}, forwards its detection events and dead letters, and removes its events from the buffer. */
+    private void complete(Job job) {
         List<Outcome> outcomes;
         try {
-            outcomes = inFlight.get();
+            outcomes = job.result().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for inference", e);
         } catch (ExecutionException e) { // a bug, not bad input: the stream thread fails and the events are retried
             throw new IllegalStateException("inference job failed", e.getCause());
         } finally {
-            inFlight = null;
+            running.removeAll(job.sequences());
         }
         for (Outcome outcome : outcomes) {
             Pending pending = outcome.pending();
@@ -343,6 +363,9 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         context.forward(new Record<>(key, letter, System.currentTimeMillis()), DLQ_SINK);
         settings.metrics().deadLetter(stage);
     }
+
+    /** One batch handed to a worker: its result, and the buffer sequences of its events. */
+    private record Job(Future<List<Outcome>> result, List<Long> sequences) {}
 
     /** An image event whose query set is known, waiting for its batch. */
     private record Pending(long sequence, BufferedImageEvent buffered, ImageEvent event, QuerySet querySet) {}

@@ -94,17 +94,14 @@ class ComposeConsistencyTest {
                     compose.put(key, value);
                 }
             });
-            // Every key the compose file sets to a default has the app's default, except the device and the number
-            // of torch threads, which the file chooses per variant, and the state folder, which the image provides.
+            // Every key the compose file sets to a default has the app's default, except the device, which the file
+            // chooses per variant, and the state folder, which the image provides.
             compose.forEach((key, value) -> {
-                if (StreamsAppConfig.DEFAULTS.containsKey(key) && !key.equals(StreamsAppConfig.MODEL_DEVICE)
-                        && !key.equals(StreamsAppConfig.MODEL_PREDICTORS)) {
+                if (StreamsAppConfig.DEFAULTS.containsKey(key) && !key.equals(StreamsAppConfig.MODEL_DEVICE)) {
                     assertThat(value).as("%s: default of %s", service, key).isEqualTo(StreamsAppConfig.DEFAULTS.get(key));
                 }
             });
             assertThat(compose.get(StreamsAppConfig.MODEL_DEVICE)).isEqualTo(service.equals("streams-app") ? "gpu" : "cpu");
-            assertThat(compose.get(StreamsAppConfig.MODEL_PREDICTORS)).as("%s: torch threads", service)
-                    .isEqualTo(service.equals("streams-app") ? "2" : StreamsAppConfig.DEFAULTS.get(StreamsAppConfig.MODEL_PREDICTORS));
             assertThat(compose.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo(StreamsConfig.EXACTLY_ONCE_V2);
             assertThat(compose).containsEntry("bootstrap.servers", "kafka:9092").containsEntry("schema.registry.url", "http://schema-registry:8081");
         }
