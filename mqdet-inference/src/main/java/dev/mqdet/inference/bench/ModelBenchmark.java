@@ -13,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +23,9 @@ import picocli.CommandLine.Option;
 /**
  * Raw model throughput through DJL: images/s at several batch sizes on the held-out images, with the multimodal
  * query set of the evaluation (every evaluated category, text + 5 exemplars). Pre-processing is done before the
- * clock starts; the clock covers forward and post-processing. A benchmark, not a test: it prints numbers.
+ * clock starts; the clock covers forward and post-processing. With {@code --predictors N}, N callers keep N
+ * batches running side by side, each forward on cores / N intra-op threads (the streams app's default is 2).
+ * A benchmark, not a test: it prints numbers.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true, description = "Images/s of the model at batch 1, 4, 8, 16.")
 public final class ModelBenchmark implements Callable<Integer> {
@@ -37,8 +42,11 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--images", defaultValue = "64", description = "Images per measurement.")
     int images;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0 = all cores).")
+    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads per forward (0 = cores / predictors).")
     int threads;
+
+    @Option(names = "--predictors", defaultValue = "1", description = "Batches running side by side, one predictor each (default: ${DEFAULT-VALUE}).")
+    int predictors;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -56,12 +64,23 @@ public final class ModelBenchmark implements Callable<Integer> {
         if (evalSet == null) {
             evalSet = Path.of(System.getenv().getOrDefault("MQDET_HOME", ".")).resolve("models/synth-eval");
         }
+        if (predictors < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--predictors must be at least 1, not " + predictors);
+        }
+        if (pythonEager && predictors != 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--python-eager compares one forward at a time: use it with --predictors 1");
+        }
         if (threads > 0) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
         Map<String, Object> report = new LinkedHashMap<>();
+        ExecutorService callers = Executors.newFixedThreadPool(predictors, runnable -> {
+            Thread thread = new Thread(runnable, "bench-caller");
+            thread.setDaemon(true); // a failed run does not keep the JVM alive
+            return thread;
+        });
         try (MqDetModel mqdet = MqDetModel.load(model == null ? ModelPackage.shipped() : ModelPackage.load(model),
-                MqDetModel.Options.builder().optPoolSize(1).build())) {
+                MqDetModel.Options.builder().optPoolSize(predictors).build())) {
             EvalSet set = EvalSet.load(evalSet);
             List<QueryCategory> querySet = multimodalQuerySet(mqdet, set);
             List<PreparedImage> all = new ArrayList<>();
@@ -71,15 +90,17 @@ public final class ModelBenchmark implements Callable<Integer> {
             report.put("model", mqdet.modelId());
             report.put("categories", querySet.size());
             report.put("images", images);
+            report.put("predictors", predictors);
             Map<String, Double> perBatch = new LinkedHashMap<>();
             for (int batch : batches) {
-                run(mqdet, all.subList(0, Math.min(2 * batch, all.size())), querySet, batch); // warm-up
+                run(callers, mqdet, all.subList(0, Math.min(2 * predictors * batch, all.size())), querySet, batch); // warm-up
                 long started = System.nanoTime();
-                run(mqdet, all, querySet, batch);
+                run(callers, mqdet, all, querySet, batch);
                 double seconds = (System.nanoTime() - started) / 1e9;
                 perBatch.put(Integer.toString(batch), Math.round(images / seconds * 100) / 100.0);
                 System.err.printf("batch %2d: %.2f images/s%n", batch, images / seconds);
             }
+            callers.shutdown();
             report.put("images_per_second", perBatch);
             if (pythonEager) {
                 Map<String, Double> eager = pythonEager();
@@ -127,9 +148,15 @@ public final class ModelBenchmark implements Callable<Integer> {
                 .toList();
     }
 
-    private static void run(MqDetModel mqdet, List<PreparedImage> images, List<QueryCategory> querySet, int batch) {
+    private static void run(ExecutorService callers, MqDetModel mqdet, List<PreparedImage> images, List<QueryCategory> querySet,
+                            int batch) throws Exception {
+        List<Future<?>> running = new ArrayList<>();
         for (int from = 0; from < images.size(); from += batch) {
-            mqdet.detectPrepared(images.subList(from, Math.min(from + batch, images.size())), querySet);
+            List<PreparedImage> slice = images.subList(from, Math.min(from + batch, images.size()));
+            running.add(callers.submit(() -> mqdet.detectPrepared(slice, querySet)));
+        }
+        for (Future<?> done : running) {
+            done.get();
         }
     }
 }
