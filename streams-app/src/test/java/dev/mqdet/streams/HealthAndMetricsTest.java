@@ -44,7 +44,7 @@ class HealthAndMetricsTest {
                 String metrics = get(http, base + "/metrics").body();
                 assertThat(metrics).contains("mqdet_events_in_total 2.0", "mqdet_events_out_total 1.0",
                         "mqdet_dead_letters_total{stage=\"deserialize\"} 1.0", "mqdet_inference_seconds_count",
-                        "mqdet_batch_size_count", "kafka_stream_");
+                        "mqdet_batch_size_count", "mqdet_batches_in_flight 0.0", "kafka_stream_");
             } finally {
                 app.close();
             }

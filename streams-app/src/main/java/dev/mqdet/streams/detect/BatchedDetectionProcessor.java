@@ -236,6 +236,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             List<Long> sequences = batch.stream().map(Pending::sequence).toList();
             running.addAll(sequences);
             inFlight.add(new Job(worker == null ? completed(job) : worker.submit(job), sequences));
+            settings.metrics().batchesStarted(1);
             completeIfDone(); // at once when it ran on the stream thread (mqdet.batch.pipelined=false)
         }
     }
@@ -259,6 +260,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             throw new IllegalStateException("inference job failed", e.getCause());
         } finally {
             running.removeAll(job.sequences());
+            settings.metrics().batchesEnded(1);
         }
         for (Outcome outcome : outcomes) {
             Pending pending = outcome.pending();
@@ -337,6 +339,8 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     public void close() {
         if (worker != null) {
             // Results of a job still running are dropped: its events are in the buffer, so nothing is lost.
+            settings.metrics().batchesEnded(inFlight.size());
+            inFlight.clear();
             worker.shutdownNow();
             try {
                 if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {

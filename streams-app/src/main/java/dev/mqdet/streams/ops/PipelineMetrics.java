@@ -2,9 +2,11 @@ package dev.mqdet.streams.ops;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The pipeline's own meters; Kafka Streams' metrics are bound beside them. Names follow Prometheus conventions once exported. */
 public final class PipelineMetrics {
@@ -15,6 +17,7 @@ public final class PipelineMetrics {
     private final Counter exemplarsEncoded;
     private final Timer inference;
     private final DistributionSummary batchSize;
+    private final AtomicInteger batchesInFlight = new AtomicInteger();
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -25,6 +28,9 @@ public final class PipelineMetrics {
                 .publishPercentiles(0.5, 0.95, 0.99).register(registry);
         this.batchSize = DistributionSummary.builder("mqdet.batch.size").description("Images per inference batch")
                 .publishPercentiles(0.5, 0.95).register(registry);
+        // At its most (tasks x (predictors + 1)) all the time: inference is the bottleneck; near 0: Kafka is.
+        Gauge.builder("mqdet.batches.in.flight", batchesInFlight, AtomicInteger::get)
+                .description("Batches handed to inference whose results are not yet forwarded").register(registry);
     }
 
     public void eventIn() {
@@ -42,6 +48,14 @@ public final class PipelineMetrics {
     public void batch(int size, long inferenceMs) {
         batchSize.record(size);
         inference.record(inferenceMs, TimeUnit.MILLISECONDS);
+    }
+
+    public void batchesStarted(int count) {
+        batchesInFlight.addAndGet(count);
+    }
+
+    public void batchesEnded(int count) {
+        batchesInFlight.addAndGet(-count);
     }
 
     public void deadLetter(String stage) {
