@@ -390,8 +390,8 @@ public final class MqDetModel implements AutoCloseable {
     /**
      * Intra-op threads of one forward on CPU: the cores shared out among the predictors. Side by side beats one
      * forward on every core when callers can keep every predictor busy: one forward on two cores waits at OpenMP
-     * barriers, and loses whole time slices to any other thread that runs; measured here (2 cores, batches of 8,
-     * decode included) 2 predictors of 1 thread ran 105-115 images/s against 77-92 for 1 predictor of 2 threads.
+     * barriers, and loses whole time slices to any other thread that runs. Measured here (2 cores, batch 8,
+     * {@code ./mqdet bench-model --predictors 2} against {@code --predictors 1}): 86-96 against 67-72 images/s.
      * libtorch reads it engine-wide when the engine loads, so in one JVM the first model loaded decides; the system
      * property {@code ai.djl.pytorch.num_threads}, where set, wins.
      */

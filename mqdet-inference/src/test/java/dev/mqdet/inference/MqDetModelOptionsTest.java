@@ -23,4 +23,12 @@ class MqDetModelOptionsTest {
         assertThatThrownBy(() -> MqDetModel.Options.builder().optNmsIou(0f).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nmsIou");
     }
+
+    @Test
+    void predictorsShareTheCoresAndEachKeepsAtLeastOne() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(MqDetModel.intraOpThreads(1)).isEqualTo(cores);
+        assertThat(MqDetModel.intraOpThreads(2)).isEqualTo(Math.max(1, cores / 2));
+        assertThat(MqDetModel.intraOpThreads(cores * 4)).isEqualTo(1);
+    }
 }
