@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -74,11 +75,7 @@ public final class ModelBenchmark implements Callable<Integer> {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
         Map<String, Object> report = new LinkedHashMap<>();
-        ExecutorService callers = Executors.newFixedThreadPool(predictors, runnable -> {
-            Thread thread = new Thread(runnable, "bench-caller");
-            thread.setDaemon(true); // a failed run does not keep the JVM alive
-            return thread;
-        });
+        ExecutorService callers = Executors.newFixedThreadPool(predictors);
         try (MqDetModel mqdet = MqDetModel.load(model == null ? ModelPackage.shipped() : ModelPackage.load(model),
                 MqDetModel.Options.builder().optPoolSize(predictors).build())) {
             EvalSet set = EvalSet.load(evalSet);
@@ -93,14 +90,14 @@ public final class ModelBenchmark implements Callable<Integer> {
             report.put("predictors", predictors);
             Map<String, Double> perBatch = new LinkedHashMap<>();
             for (int batch : batches) {
-                run(callers, mqdet, all.subList(0, Math.min(2 * predictors * batch, all.size())), querySet, batch); // warm-up
+                sideBySide(callers, all.subList(0, Math.min(2 * predictors * batch, all.size())), batch,
+                        slice -> mqdet.detectPrepared(slice, querySet)); // warm-up
                 long started = System.nanoTime();
-                run(callers, mqdet, all, querySet, batch);
+                sideBySide(callers, all, batch, slice -> mqdet.detectPrepared(slice, querySet));
                 double seconds = (System.nanoTime() - started) / 1e9;
                 perBatch.put(Integer.toString(batch), Math.round(images / seconds * 100) / 100.0);
                 System.err.printf("batch %2d: %.2f images/s%n", batch, images / seconds);
             }
-            callers.shutdown();
             report.put("images_per_second", perBatch);
             if (pythonEager) {
                 Map<String, Double> eager = pythonEager();
@@ -113,6 +110,8 @@ public final class ModelBenchmark implements Callable<Integer> {
                 });
                 report.put("java_vs_eager_python", ratio);
             }
+        } finally {
+            callers.shutdown();
         }
         System.out.println(json ? new ObjectMapper().writeValueAsString(report) : report);
         return 0;
@@ -148,12 +147,15 @@ public final class ModelBenchmark implements Callable<Integer> {
                 .toList();
     }
 
-    private static void run(ExecutorService callers, MqDetModel mqdet, List<PreparedImage> images, List<QueryCategory> querySet,
-                            int batch) throws Exception {
+    /**
+     * Runs {@code work} on each batch of {@code items} ({@code batch} at a time), the batches spread over
+     * {@code callers} so that as many run side by side as it has threads; returns when all are done.
+     */
+    public static <T> void sideBySide(ExecutorService callers, List<T> items, int batch, Consumer<List<T>> work) throws Exception {
         List<Future<?>> running = new ArrayList<>();
-        for (int from = 0; from < images.size(); from += batch) {
-            List<PreparedImage> slice = images.subList(from, Math.min(from + batch, images.size()));
-            running.add(callers.submit(() -> mqdet.detectPrepared(slice, querySet)));
+        for (int from = 0; from < items.size(); from += batch) {
+            List<T> slice = items.subList(from, Math.min(from + batch, items.size()));
+            running.add(callers.submit(() -> work.accept(slice)));
         }
         for (Future<?> done : running) {
             done.get();

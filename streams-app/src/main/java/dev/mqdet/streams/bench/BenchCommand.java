@@ -7,6 +7,7 @@ import dev.mqdet.inference.ImageDecoder.PreparedImage;
 import dev.mqdet.inference.ModelPackage;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.inference.QueryCategory;
+import dev.mqdet.inference.bench.ModelBenchmark;
 import dev.mqdet.streams.PipelineApp;
 import dev.mqdet.streams.StreamsAppConfig;
 import dev.mqdet.streams.demo.DemoWorld;
@@ -27,7 +28,6 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -178,14 +178,7 @@ public final class BenchCommand implements Callable<Integer> {
     private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories) throws Exception {
         ExecutorService callers = Executors.newFixedThreadPool(mqdet.predictors());
         try {
-            List<Future<?>> batches = new ArrayList<>();
-            for (int from = 0; from < images.size(); from += batch) {
-                List<byte[]> slice = images.subList(from, Math.min(from + batch, images.size()));
-                batches.add(callers.submit(() -> mqdet.detectPrepared(slice.stream().map(mqdet.decoder()::prepare).toList(), categories)));
-            }
-            for (Future<?> done : batches) {
-                done.get();
-            }
+            ModelBenchmark.sideBySide(callers, images, batch, slice -> mqdet.detect(slice, categories));
         } finally {
             callers.shutdown();
         }
@@ -332,8 +325,9 @@ public final class BenchCommand implements Callable<Integer> {
                     throw new IllegalStateException("the naive design did not answer every event in 30 minutes");
                 }
                 double eps = events / ((System.currentTimeMillis() - started) / 1000.0);
-                busy.put(name.replace('-', '_') + "_cpu_busy", cpu.fraction());
-                busy.put(name.replace('-', '_') + "_jit_share", cpu.jitShare());
+                String key = name.replace('-', '_');
+                busy.put(key + "_cpu_busy", cpu.fraction());
+                busy.put(key + "_jit_share", cpu.jitShare());
                 System.err.printf("bench: %s per-record design (%d stream threads) %.2f events/s%n", name, threads, eps);
                 return eps;
             }
