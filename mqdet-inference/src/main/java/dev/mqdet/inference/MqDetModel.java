@@ -11,6 +11,7 @@ import dev.mqdet.inference.InferenceException.InvalidBoxException;
 import dev.mqdet.inference.InferenceException.InvalidQueryException;
 import dev.mqdet.inference.InferenceException.ModelPackageException;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -257,11 +259,22 @@ public final class MqDetModel implements AutoCloseable {
      * images; chunks are merged per image. Exact, because the model scores categories independently.
      */
     public List<List<Detection>> detectPrepared(List<PreparedImage> images, List<QueryCategory> querySet) {
+        return detectBatch(images, querySet).perImage();
+    }
+
+    /** Detections per image, in input order, and the time the model itself worked on them. */
+    public record BatchDetections(List<List<Detection>> perImage, Duration modelTime) {}
+
+    /**
+     * {@link #detectPrepared}, timed. The model time counts the forwards and their post-processing on the torch
+     * threads, not the wait for a free predictor: with more callers than predictors the two differ.
+     */
+    public BatchDetections detectBatch(List<PreparedImage> images, List<QueryCategory> querySet) {
         if (querySet.isEmpty()) {
             throw new InvalidQueryException("the query set has no categories");
         }
         if (images.isEmpty()) {
-            return List.of();
+            return new BatchDetections(List.of(), Duration.ZERO);
         }
         List<QueryTokenizer.TokenRow> rows = new ArrayList<>(querySet.size());
         for (QueryCategory category : querySet) {
@@ -279,10 +292,11 @@ public final class MqDetModel implements AutoCloseable {
             merged.add(new ArrayList<>());
         }
         int chunk = pkg.maxCategoriesPerForward();
+        LongAdder modelNanos = new LongAdder();
         for (int from = 0; from < querySet.size(); from += chunk) {
             int to = Math.min(from + chunk, querySet.size());
             DetectorTranslator.Input input = new DetectorTranslator.Input(images, querySet.subList(from, to), rows.subList(from, to));
-            List<List<Detection>> part = withPredictor(detectors, predictor -> predictor.predict(input));
+            List<List<Detection>> part = withPredictor(detectors, predictor -> predictor.predict(input), modelNanos);
             for (int i = 0; i < images.size(); i++) {
                 merged.get(i).addAll(part.get(i));
             }
@@ -294,7 +308,7 @@ public final class MqDetModel implements AutoCloseable {
                 detections.subList(options.maxDetectionsPerImage(), detections.size()).clear();
             }
         }
-        return merged;
+        return new BatchDetections(merged, Duration.ofNanos(modelNanos.sum()));
     }
 
     @Override
@@ -329,12 +343,19 @@ public final class MqDetModel implements AutoCloseable {
 
     /** Runs {@code call} with a free predictor of {@code pool} on a torch thread, and waits for it. */
     private <I, O> O withPredictor(BlockingQueue<Predictor<I, O>> pool, PredictorCall<I, O> call) {
+        return withPredictor(pool, call, new LongAdder());
+    }
+
+    /** As above, adding the time the call ran on its torch thread (not the wait for one) to {@code ranNanos}. */
+    private <I, O> O withPredictor(BlockingQueue<Predictor<I, O>> pool, PredictorCall<I, O> call, LongAdder ranNanos) {
         Future<O> result = torchThreads.submit(() -> {
+            long started = System.nanoTime();
             Predictor<I, O> predictor = pool.take(); // never waits: one predictor per torch thread
             try {
                 return call.apply(predictor);
             } finally {
                 pool.add(predictor);
+                ranNanos.add(System.nanoTime() - started);
             }
         });
         try {

@@ -11,6 +11,7 @@ import dev.mqdet.inference.InferenceException.InvalidQueryException;
 import dev.mqdet.inference.eval.CocoEvaluator;
 import dev.mqdet.inference.eval.EvalSet;
 import dev.mqdet.inference.eval.Evaluation;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,28 @@ class MqDetModelTest {
         assertThat(objects).isGreaterThan(30);
         assertThat((double) foundWell / objects).as("objects found with the right category at IoU >= 0.7 (%d of %d)", foundWell, objects)
                 .isGreaterThanOrEqualTo(0.8);
+    }
+
+    @Test
+    void modelTimeLeavesOutTheWaitForAFreePredictor() throws Exception {
+        try (MqDetModel onePredictor = MqDetModel.load(TestModels.shippedPackage(), MqDetModel.Options.builder().optPoolSize(1).build())) {
+            List<PreparedImage> images = set.images().subList(0, 8).stream().map(i -> onePredictor.decoder().prepare(set.read(i))).toList();
+            ExecutorService callers = Executors.newFixedThreadPool(2);
+            try {
+                long started = System.nanoTime();
+                Future<MqDetModel.BatchDetections> first = callers.submit(() -> onePredictor.detectBatch(images, multimodal));
+                Future<MqDetModel.BatchDetections> second = callers.submit(() -> onePredictor.detectBatch(images, multimodal));
+                Duration both = first.get().modelTime().plus(second.get().modelTime());
+                Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+                // One predictor runs the two batches one after the other: their model times fit in the time both
+                // took. Counted with the wait for the predictor, the later one alone would be about all of it.
+                assertThat(first.get().modelTime()).isPositive();
+                assertThat(second.get().perImage()).hasSize(8);
+                assertThat(both).isLessThanOrEqualTo(elapsed);
+            } finally {
+                callers.shutdown();
+            }
+        }
     }
 
     @Test

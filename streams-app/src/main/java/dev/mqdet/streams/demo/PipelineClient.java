@@ -25,6 +25,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -183,6 +184,51 @@ public final class PipelineClient implements AutoCloseable {
             return false;
         }, wait);
         return last.isEmpty() ? List.of() : last.get(0);
+    }
+
+    /**
+     * A read_committed reader of {@code topic} that starts at its end when this returns: it sees what is committed
+     * afterwards, not what earlier rounds left in the topic (a benchmark's measured burst, say).
+     */
+    public <V extends SpecificRecord> Tail<V> tail(Topic<V> topic) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("isolation.level", "read_committed");
+        props.put("enable.auto.commit", "false");
+        KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), topic.valueSerde(registry).deserializer());
+        List<TopicPartition> partitions = consumer.partitionsFor(topic(topic)).stream()
+                .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position); // looks the end offsets up now, not at the first poll
+        return new Tail<>(consumer);
+    }
+
+    /** See {@link #tail}. */
+    public static final class Tail<V> implements AutoCloseable {
+        private final KafkaConsumer<String, V> consumer;
+        private final List<ConsumerRecord<String, V>> records = new ArrayList<>();
+
+        private Tail(KafkaConsumer<String, V> consumer) {
+            this.consumer = consumer;
+        }
+
+        /** Reads until {@code done} holds for everything read since the tail was opened; null at the timeout. */
+        public List<ConsumerRecord<String, V>> until(Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                if (done.test(records)) {
+                    return records;
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
     }
 
     public List<ConsumerRecord<String, DetectionEvent>> detections(Predicate<List<ConsumerRecord<String, DetectionEvent>>> done, Duration timeout) {

@@ -296,15 +296,15 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             return outcomes;
         }
         QuerySet querySet = ready.get(0).querySet();
-        long started = System.nanoTime();
-        List<List<dev.mqdet.inference.Detection>> found;
+        MqDetModel.BatchDetections result;
         try {
-            found = settings.model().detectPrepared(images, querySet.categories());
+            result = settings.model().detectBatch(images, querySet.categories());
         } catch (InferenceException e) {
             ready.forEach(p -> outcomes.add(Outcome.failed(p, "inference", e)));
             return outcomes;
         }
-        long inferenceMs = (System.nanoTime() - started) / 1_000_000;
+        List<List<dev.mqdet.inference.Detection>> found = result.perImage();
+        long inferenceMs = result.modelTime().toMillis(); // the model's own time, not the wait for a free predictor
         settings.metrics().batch(ready.size(), inferenceMs);
         for (int i = 0; i < ready.size(); i++) {
             Pending pending = ready.get(i);
