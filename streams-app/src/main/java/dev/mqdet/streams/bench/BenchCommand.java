@@ -96,14 +96,6 @@ public final class BenchCommand implements Callable<Integer> {
      */
     static final List<Integer> BENCH_CATEGORIES = List.of(91, 95, 99, 101, 103, 107, 108, 109, 110);
 
-    /** Machine CPU busy fraction and JIT share per measured phase (negative where unknown). */
-    private final Map<String, Double> busy = new LinkedHashMap<>();
-
-    /** Time the raw reference's batches spent in the model (after decoding), summed over its callers. */
-    private final LongAdder forwardNanos = new LongAdder();
-    private double rawBestEps;
-    private double rawForwardMsPerImage;
-
     /** Measured runs of each design; for the raw model, one before the streams designs and one after. */
     static final int RUNS = 2;
 
@@ -131,12 +123,12 @@ public final class BenchCommand implements Callable<Integer> {
             // Every design is measured twice and its better run counts, so one slow moment of a noisy machine
             // decides no ratio. The raw model runs first and last (the registry and broker settle after start, so
             // the machine is not equally quiet all along), the streams designs twice back to back once warm.
-            double rawFirst = rawThroughput(pkg, world, querySet);
+            Burst rawFirst = rawThroughput(pkg, world, querySet);
             List<Burst> pipeline = pipeline(stack, work, pkg, world, querySet);
             List<Burst> naive = naive(stack, work, pkg, world, querySet, 1);
             List<Burst> naiveParallel = naive(stack, work, pkg, world, querySet, predictors());
-            double rawLast = rawThroughput(pkg, world, querySet);
-            double raw = Math.max(rawFirst, rawLast);
+            List<Burst> rawRuns = List.of(rawFirst, rawThroughput(pkg, world, querySet));
+            double raw = best(rawRuns).eps();
             double pipelineEps = best(pipeline).eps();
             report.put("pipeline_eps", round(pipelineEps));
             report.put("raw_eps", round(raw));
@@ -150,17 +142,16 @@ public final class BenchCommand implements Callable<Integer> {
             report.put("p50_ms", percentile(latencies, 0.50));
             report.put("p95_ms", percentile(latencies, 0.95));
             report.put("p99_ms", percentile(latencies, 0.99));
-            // How full the pipeline's batches were, and model time per image in them (each detection's Timings).
-            List<Timings> timings = pipeline.stream().flatMap(b -> b.timings().stream()).toList();
-            report.put("pipeline_batch_mean", round(timings.stream().mapToInt(Timings::getBatchSize).average().orElse(0)));
-            report.put("pipeline_inference_ms_per_image", round(timings.stream()
-                    .mapToDouble(t -> (double) t.getInferenceMs() / t.getBatchSize()).average().orElse(0)));
-            report.put("raw_inference_ms_per_image", round(rawForwardMsPerImage));
-            report.put("raw_eps_runs", List.of(round(rawFirst), round(rawLast)));
+            // How full the pipeline's batches were and the model's time per image, over its runs; the raw model's
+            // time per image in its better run (the runs are equally long, so a mean of run means is the mean).
+            report.put("pipeline_batch_mean", round(pipeline.stream().mapToDouble(Burst::batchMean).average().orElseThrow()));
+            report.put("pipeline_inference_ms_per_image", round(pipeline.stream().mapToDouble(Burst::modelMsPerImage).average().orElseThrow()));
+            report.put("raw_inference_ms_per_image", round(best(rawRuns).modelMsPerImage()));
+            report.put("raw_eps_runs", runs(rawRuns));
             report.put("pipeline_eps_runs", runs(pipeline));
             report.put("naive_eps_runs", runs(naive));
             report.put("naive_parallel_eps_runs", runs(naiveParallel));
-            busy.forEach((key, value) -> { if (value >= 0) report.put(key, round(value)); });
+            putBusy("raw", best(rawRuns), report);
             putBusy("pipeline", best(pipeline), report);
             putBusy("naive", best(naive), report);
             putBusy("naive_parallel", best(naiveParallel), report);
@@ -176,7 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** (a) The model alone in this JVM: decode, forward and post-process in batches, every predictor busy. */
-    private double rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
+    private Burst rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
         try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(predictors()).build())) {
             List<QueryCategory> categories = encode(mqdet, querySet);
             List<byte[]> images = new ArrayList<>();
@@ -187,20 +178,14 @@ public final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < warmUp; i++) {
                 warmUpImages.add(world.evalSet().read(world.scene(events + i)));
             }
-            warmUntilQuiet("raw", () -> runRaw(mqdet, warmUpImages, categories));
+            warmUntilQuiet("raw", () -> runRaw(mqdet, warmUpImages, categories, new LongAdder()));
+            LongAdder modelNanos = new LongAdder();
             CpuBusy cpu = measuring();
-            forwardNanos.reset();
             long started = System.nanoTime();
-            runRaw(mqdet, images, categories);
+            runRaw(mqdet, images, categories, modelNanos);
             double eps = events / ((System.nanoTime() - started) / 1e9);
-            if (eps > rawBestEps) { // the model's own time per image in the better raw run
-                rawBestEps = eps;
-                rawForwardMsPerImage = forwardNanos.sum() / 1e6 / events;
-            }
-            busy.merge("raw_cpu_busy", cpu.fraction(), Math::min);
-            busy.merge("raw_jit_share", cpu.jitShare(), Math::min);
             System.err.printf("bench: raw batched model %.2f events/s%n", eps);
-            return eps;
+            return new Burst(eps, List.of(), batch, modelNanos.sum() / 1e6 / events, cpu.fraction(), cpu.jitShare());
         }
     }
 
@@ -210,13 +195,16 @@ public final class BenchCommand implements Callable<Integer> {
         return CpuBusy.start();
     }
 
-    /** Every batch decoded and detected on one of {@code predictors} callers, as the pipeline's workers do. */
-    private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories) throws Exception {
+    /**
+     * Every batch decoded and detected on one of {@code predictors} callers, as the pipeline's workers do; adds the
+     * model's own time (as the pipeline's {@code Timings.inferenceMs}) to {@code modelNanos}.
+     */
+    private void runRaw(MqDetModel mqdet, List<byte[]> images, List<QueryCategory> categories, LongAdder modelNanos) throws Exception {
         ExecutorService callers = Executors.newFixedThreadPool(mqdet.predictors());
         try {
             ModelBenchmark.sideBySide(callers, images, batch, slice -> {
                 List<PreparedImage> prepared = slice.stream().map(mqdet.decoder()::prepare).toList();
-                forwardNanos.add(mqdet.detectBatch(prepared, categories).modelTime().toNanos()); // as the pipeline's Timings
+                modelNanos.add(mqdet.detectBatch(prepared, categories).modelTime().toNanos());
             });
         } finally {
             callers.shutdown();
@@ -290,7 +278,10 @@ public final class BenchCommand implements Callable<Integer> {
                 long last = producedAt.keySet().stream().mapToLong(receivedAt::get).max().orElseThrow();
                 List<Long> latencies = producedAt.entrySet().stream().map(e -> receivedAt.get(e.getKey()) - e.getValue()).toList();
                 List<Timings> timings = out.stream().filter(r -> producedAt.containsKey(r.key())).map(r -> r.value().getTimings()).toList();
-                Burst burst = new Burst(events / ((last - started) / 1000.0), latencies, timings, cpu.fraction(), cpu.jitShare());
+                Burst burst = new Burst(events / ((last - started) / 1000.0), latencies,
+                        timings.stream().mapToInt(Timings::getBatchSize).average().orElseThrow(),
+                        timings.stream().mapToDouble(t -> (double) t.getInferenceMs() / t.getBatchSize()).average().orElseThrow(),
+                        cpu.fraction(), cpu.jitShare());
                 System.err.printf("bench: %s run %d: %.2f events/s%n", design, run + 1, burst.eps());
                 bursts.add(burst);
             }
@@ -298,8 +289,11 @@ public final class BenchCommand implements Callable<Integer> {
         return bursts;
     }
 
-    /** One measured burst: throughput, per-event latency, the detections' timings, and how busy the machine was. */
-    private record Burst(double eps, List<Long> latencies, List<Timings> timings, double cpuBusy, double jitShare) {}
+    /**
+     * One measured run: throughput, per-event latency (streams designs), mean batch size and model time per image
+     * (from the detections' {@code Timings}; the naive design's are placeholders), and how busy the machine was.
+     */
+    private record Burst(double eps, List<Long> latencies, double batchMean, double modelMsPerImage, double cpuBusy, double jitShare) {}
 
     private static Burst best(List<Burst> bursts) {
         return bursts.stream().max(java.util.Comparator.comparingDouble(Burst::eps)).orElseThrow();
