@@ -28,7 +28,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -154,25 +153,36 @@ public final class PipelineClient implements AutoCloseable {
     /** Reads a topic from the beginning (read_committed) until {@code done} holds for everything read so far, or the timeout. */
     public <V extends SpecificRecord> List<ConsumerRecord<String, V>> read(Topic<V> topic,
             Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
-        Serde<V> serde = topic.valueSerde(registry);
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
+        Properties props = readerProps();
         props.put("group.id", "pipeline-client-" + UUID.randomUUID());
         props.put("auto.offset.reset", "earliest");
-        props.put("isolation.level", "read_committed");
-        props.put("enable.auto.commit", "false");
         List<ConsumerRecord<String, V>> records = new ArrayList<>();
-        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), serde.deserializer())) {
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), topic.valueSerde(registry).deserializer())) {
             consumer.subscribe(List.of(topic(topic)));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                if (done.test(records)) {
-                    return records;
-                }
+            return pollUntil(consumer, records, done, timeout);
+        }
+    }
+
+    /** Polls into {@code records} until {@code done} holds for all of them; null at the timeout. */
+    private static <V> List<ConsumerRecord<String, V>> pollUntil(KafkaConsumer<String, V> consumer, List<ConsumerRecord<String, V>> records,
+            Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            if (done.test(records)) {
+                return records;
             }
         }
         return done.test(records) ? records : null;
+    }
+
+    /** A consumer that reads committed records only and commits no offsets. */
+    private Properties readerProps() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("isolation.level", "read_committed");
+        props.put("enable.auto.commit", "false");
+        return props;
     }
 
     /** Everything a read_committed consumer reads from the topic within {@code wait}. */
@@ -191,11 +201,7 @@ public final class PipelineClient implements AutoCloseable {
      * afterwards, not what earlier rounds left in the topic (a benchmark's measured burst, say).
      */
     public <V extends SpecificRecord> Tail<V> tail(Topic<V> topic) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        props.put("isolation.level", "read_committed");
-        props.put("enable.auto.commit", "false");
-        KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), topic.valueSerde(registry).deserializer());
+        KafkaConsumer<String, V> consumer = new KafkaConsumer<>(readerProps(), new StringDeserializer(), topic.valueSerde(registry).deserializer());
         List<TopicPartition> partitions = consumer.partitionsFor(topic(topic)).stream()
                 .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
         consumer.assign(partitions);
@@ -215,14 +221,7 @@ public final class PipelineClient implements AutoCloseable {
 
         /** Reads until {@code done} holds for everything read since the tail was opened; null at the timeout. */
         public List<ConsumerRecord<String, V>> until(Predicate<List<ConsumerRecord<String, V>>> done, Duration timeout) {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                if (done.test(records)) {
-                    return records;
-                }
-            }
-            return null;
+            return pollUntil(consumer, records, done, timeout);
         }
 
         @Override
