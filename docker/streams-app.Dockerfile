@@ -19,12 +19,15 @@ WORKDIR /src
 COPY . .
 # The module and what it builds on, then its runtime class path as jars in /app/lib. The CPU libtorch jar goes to
 # /app/lib-cpu: the gpu image leaves it out and loads the CUDA libtorch of its base image instead.
-RUN mvn -B -q -DskipTests install -pl streams-app -am \
+# The demo producer's client library and scenes go to /app/demo, outside the app's class path.
+RUN mvn -B -q -DskipTests install -pl streams-app,pipeline-client -am \
  && mvn -B -q dependency:copy-dependencies -pl streams-app -DincludeScope=runtime -DoutputDirectory=/app/lib \
  && cp streams-app/target/streams-app-*.jar /app/lib/ \
- && mkdir -p /app/lib-cpu /app/tools /app/demo \
+ && mkdir -p /app/lib-cpu /app/tools /app/demo/lib \
  && mv /app/lib/pytorch-native-cpu-*.jar /app/lib-cpu/ \
- && javac -d /app/tools -cp '/app/lib/*' docker/tools/EngineWarmUp.java docker/demo-producer/DemoProducer.java \
+ && cp pipeline-client/target/pipeline-client-*.jar /app/demo/lib/ \
+ && javac -d /app/tools -cp '/app/lib/*' docker/tools/EngineWarmUp.java \
+ && javac -d /app/demo -cp '/app/lib/*:/app/demo/lib/*' docker/demo-producer/DemoProducer.java \
  && cp -r models/synth-eval /app/demo/synth-eval
 
 FROM ${JRE_IMAGE} AS cpu

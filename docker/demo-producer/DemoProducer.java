@@ -2,9 +2,9 @@ import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.events.ExemplarEmbedding;
 import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.inference.eval.EvalSet;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
-import dev.mqdet.streams.demo.Scoring;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
+import dev.mqdet.client.Scoring;
 import dev.mqdet.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +32,7 @@ public final class DemoProducer {
         int events = Integer.parseInt(env("DEMO_EVENTS", "50"));
         String querySet = env("DEMO_QUERY_SET", "wildlife-demo");
         Duration timeout = Duration.ofSeconds(Long.parseLong(env("DEMO_TIMEOUT_SECONDS", "600")));
-        DemoWorld world = DemoWorld.load(Path.of(env("DEMO_EVAL_SET", "/app/demo/synth-eval")));
+        SyntheticWorld world = SyntheticWorld.load(Path.of(env("DEMO_EVAL_SET", "/app/demo/synth-eval")));
         List<EvalSet.Category> categories = world.categories(DEMO_CATEGORIES);
         String runId = Long.toString(System.currentTimeMillis(), 36);
 

@@ -46,6 +46,16 @@ public final class StreamsAppConfig {
     public static final String MAX_CATEGORIES = "mqdet.query-set.max-categories";
     public static final String HTTP_PORT = "mqdet.http.port";
 
+    /** The topic settings of a pipeline whose topics are the catalogue's names with {@code prefix} in front. */
+    public static Map<String, String> topicNames(String prefix) {
+        return Map.of(
+                TOPIC_IMAGES, prefix + Topics.IMAGES.defaultName(),
+                TOPIC_EXEMPLAR_QUERIES, prefix + Topics.EXEMPLAR_QUERIES.defaultName(),
+                TOPIC_EXEMPLAR_EMBEDDINGS, prefix + Topics.EXEMPLAR_EMBEDDINGS.defaultName(),
+                TOPIC_DETECTIONS, prefix + Topics.DETECTIONS.defaultName(),
+                TOPIC_DLQ, prefix + Topics.IMAGES_DLQ.defaultName());
+    }
+
     /** Defaults of every key, the documentation of what can be set. */
     public static final Map<String, String> DEFAULTS = Map.ofEntries(
             Map.entry(TOPIC_IMAGES, Topics.IMAGES.defaultName()),

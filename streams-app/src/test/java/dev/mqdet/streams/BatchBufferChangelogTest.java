@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.events.ImageEvent;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import java.time.Duration;
@@ -29,7 +29,7 @@ class BatchBufferChangelogTest {
 
     @Test
     void eventsAnsweredBetweenCommitsLeaveOnlyTombstonesInTheChangelog(LocalStack stack) throws Exception {
-        DemoWorld world = TestPipelines.world();
+        SyntheticWorld world = TestPipelines.world();
         int events = 16;
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "bufcl-")) {
             client.createTopics(1);

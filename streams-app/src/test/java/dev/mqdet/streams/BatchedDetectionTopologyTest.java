@@ -10,7 +10,7 @@ import dev.mqdet.inference.ModelPackage;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.schemaregistry.RestSchemaRegistryClient;
 import dev.mqdet.schemaregistry.SchemaRegistryClient;
-import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
@@ -52,7 +52,7 @@ class BatchedDetectionTopologyTest {
 
     private MqDetModel model;
     private SchemaRegistryClient registry;
-    private DemoWorld world;
+    private SyntheticWorld world;
     private TopologyTestDriver driver;
     private TestInputTopic<String, ExemplarQuery> queries;
     private TestInputTopic<String, byte[]> images;

@@ -3,8 +3,8 @@ package dev.mqdet.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.events.ExemplarQuery;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import dev.mqdet.topics.Topics;
@@ -33,7 +33,7 @@ class ExactlyOnceCrashTest {
 
     @Test
     void killedMidRunThenRestartedAnswersEveryEventExactlyOnce(LocalStack stack) throws Exception {
-        DemoWorld world = TestPipelines.world();
+        SyntheticWorld world = TestPipelines.world();
         int events = 60;
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "crash-")) {
             client.createTopics(2);

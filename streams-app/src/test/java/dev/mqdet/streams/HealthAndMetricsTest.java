@@ -2,7 +2,7 @@ package dev.mqdet.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import java.net.URI;

@@ -9,9 +9,9 @@ import dev.mqdet.events.ImageEvent;
 import dev.mqdet.events.InlineImage;
 import dev.mqdet.inference.eval.EvalSet;
 import dev.mqdet.serde.WireFormat;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
-import dev.mqdet.streams.demo.Scoring;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
+import dev.mqdet.client.Scoring;
 import dev.mqdet.streams.scenario.DetectScenario;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
@@ -43,7 +43,7 @@ class PipelineEndToEndTest {
     private static final String QUERY_SET = DetectScenario.QUERY_SET;
     private static final Duration WAIT = Duration.ofMinutes(2);
 
-    private DemoWorld world;
+    private SyntheticWorld world;
     private PipelineClient client;
     private PipelineApp app;
     private DetectScenario scenario;
@@ -76,7 +76,7 @@ class PipelineEndToEndTest {
     @Test
     void addingAndDeletingACategoryChangesDetectionsWithoutRestart() {
         EvalSet.Category added = world.categories(List.of(103)).get(0); // a rare species, not in the query set yet
-        String addedId = DemoWorld.categoryId(added);
+        String addedId = SyntheticWorld.categoryId(added);
         int scene = sceneWith(added.id());
 
         client.publish(world.imageEvent("before-add", scene, QUERY_SET));

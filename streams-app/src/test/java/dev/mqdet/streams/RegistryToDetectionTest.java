@@ -8,8 +8,8 @@ import dev.mqdet.events.Exemplar;
 import dev.mqdet.inference.eval.EvalSet;
 import dev.mqdet.registry.RegistryServer;
 import dev.mqdet.registry.config.RegistryConfig;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import dev.mqdet.topics.Topics;
@@ -39,7 +39,7 @@ class RegistryToDetectionTest {
 
     @Test
     void categoryCreatedInTheRegistryIsDetectedInTheNextImageEvent(LocalStack stack) throws Exception {
-        DemoWorld world = TestPipelines.world();
+        SyntheticWorld world = TestPipelines.world();
         EvalSet.Category category = world.categories(List.of(92)).get(0); // green dotted diamond
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "reg-")) {
             client.createTopics(1);
@@ -85,7 +85,7 @@ class RegistryToDetectionTest {
                 "box", Map.of("x1", box.getX1(), "y1", box.getY1(), "x2", box.getX2(), "y2", box.getY2()));
     }
 
-    private static int sceneWith(DemoWorld world, EvalSet.Category category) {
+    private static int sceneWith(SyntheticWorld world, EvalSet.Category category) {
         for (int i = 0; i < world.evalSet().images().size(); i++) {
             if (!world.truth(i, List.of(category)).isEmpty()) {
                 return i;

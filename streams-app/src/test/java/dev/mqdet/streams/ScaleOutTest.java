@@ -3,8 +3,8 @@ package dev.mqdet.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.events.ExemplarQuery;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import dev.mqdet.topics.Topics;
@@ -23,7 +23,7 @@ class ScaleOutTest {
 
     @Test
     void twoInstancesShareTheWorkAndCoverEveryEvent(LocalStack stack) throws Exception {
-        DemoWorld world = TestPipelines.world();
+        SyntheticWorld world = TestPipelines.world();
         int events = 40;
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "scale-")) {
             client.createTopics(4);

@@ -1,7 +1,7 @@
 package dev.mqdet.streams;
 
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,13 +22,13 @@ final class TestPipelines {
         return System.getProperty("mqdet.test.model", repoRoot().resolve("models/mqdet-synth-v1").toString());
     }
 
-    static DemoWorld world() {
-        return DemoWorld.load(repoRoot().resolve("models/synth-eval"));
+    static SyntheticWorld world() {
+        return SyntheticWorld.load(repoRoot().resolve("models/synth-eval"));
     }
 
     /** Settings of an app instance on {@code stack}, reading and writing {@code client}'s topics. */
     static Map<String, String> settings(LocalStack stack, PipelineClient client, String applicationId) {
-        Map<String, String> settings = new HashMap<>(client.topicSettings());
+        Map<String, String> settings = new HashMap<>(StreamsAppConfig.topicNames(client.topicPrefix()));
         settings.put("bootstrap.servers", stack.bootstrapServers());
         settings.put("schema.registry.url", stack.schemaRegistryUrl());
         settings.put("application.id", applicationId);
@@ -37,7 +37,7 @@ final class TestPipelines {
         settings.put(StreamsAppConfig.MODEL_DIR, modelDir());
         settings.put(StreamsAppConfig.HTTP_PORT, "0");
         settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "50");
-        settings.put(StreamsAppConfig.SCORE_THRESHOLD, dev.mqdet.streams.demo.DemoCommand.DEMO_THRESHOLD);
+        settings.put(StreamsAppConfig.SCORE_THRESHOLD, SyntheticWorld.SHOWCASE_THRESHOLD);
         return settings;
     }
 

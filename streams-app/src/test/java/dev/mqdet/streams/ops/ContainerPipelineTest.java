@@ -3,9 +3,9 @@ package dev.mqdet.streams.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.inference.ModelPackage;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
-import dev.mqdet.streams.demo.Scoring;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
+import dev.mqdet.client.Scoring;
 import dev.mqdet.streams.scenario.DetectScenario;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -88,7 +88,7 @@ class ContainerPipelineTest {
 
             String registryUrl = "http://" + schemaRegistry.getHost() + ":" + schemaRegistry.getMappedPort(8081);
             try (PipelineClient client = new PipelineClient(kafka.getBootstrapServers(), registryUrl)) {
-                DemoWorld world = DemoWorld.load(ROOT.resolve("models/synth-eval"));
+                SyntheticWorld world = SyntheticWorld.load(ROOT.resolve("models/synth-eval"));
                 // The image runs the model package shipped in the jar; this build's copy has the same id.
                 String modelId = ModelPackage.shipped().modelId();
                 Scoring scoring = new DetectScenario(world, client, modelId, Duration.ofMinutes(3)).run(12);

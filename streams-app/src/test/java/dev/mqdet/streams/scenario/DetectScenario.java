@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.events.ExemplarQuery;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
-import dev.mqdet.streams.demo.Scoring;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
+import dev.mqdet.client.Scoring;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -26,15 +26,15 @@ public final class DetectScenario {
     /** The query set: a common name, a rare (unseen) name, an ambiguous pair (one name, two looks). */
     public static final String QUERY_SET = "e2e";
     /** The demo's query set: common names, a rare species, two ambiguous pairs. */
-    public static final List<Integer> CATEGORIES = dev.mqdet.streams.demo.DemoCommand.DEMO_CATEGORIES;
+    public static final List<Integer> CATEGORIES = SyntheticWorld.SHOWCASE_CATEGORIES;
     public static final String EVENT_PREFIX = "found-";
 
-    private final DemoWorld world;
+    private final SyntheticWorld world;
     private final PipelineClient client;
     private final String modelId;
     private final Duration wait;
 
-    public DetectScenario(DemoWorld world, PipelineClient client, String modelId, Duration wait) {
+    public DetectScenario(SyntheticWorld world, PipelineClient client, String modelId, Duration wait) {
         this.world = world;
         this.client = client;
         this.modelId = modelId;

@@ -1,4 +1,4 @@
-package dev.mqdet.streams.bench;
+package dev.mqdet.devtools.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,8 @@
-package dev.mqdet.streams.demo;
+package dev.mqdet.devtools.demo;
 
+import dev.mqdet.client.PipelineClient;
+import dev.mqdet.client.Scoring;
+import dev.mqdet.client.SyntheticWorld;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mqdet.events.Detection;
 import dev.mqdet.events.DetectionEvent;
@@ -37,14 +40,6 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "Run the pipeline end to end on a local stack.")
 public final class DemoCommand implements Callable<Integer> {
 
-    /**
-     * The demo query set: two common names, a rare species name the text encoder never saw, and two ambiguous
-     * pairs (one name, two looks each). Chosen among the 22 held-out categories as ones the small shipped model
-     * scores well at one threshold; over all 22 its precision at a fixed threshold is lower (see README).
-     */
-    public static final List<Integer> DEMO_CATEGORIES = List.of(92, 100, 105, 109, 110, 111, 112);
-    /** The score threshold the demo (and the end-to-end test) run with. */
-    public static final String DEMO_THRESHOLD = "0.45";
     static final String QUERY_SET = "wildlife-demo";
 
     @Option(names = "--events", defaultValue = "50", description = "Image events to publish (default: ${DEFAULT-VALUE}).")
@@ -62,7 +57,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model package folder (default: the shipped package).")
     Path model;
 
-    @Option(names = "--threshold", defaultValue = DEMO_THRESHOLD, description = "Score threshold (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threshold", defaultValue = SyntheticWorld.SHOWCASE_THRESHOLD, description = "Score threshold (default: ${DEFAULT-VALUE}).")
     float threshold;
 
     public static void main(String[] args) {
@@ -72,7 +67,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
-        DemoWorld world = DemoWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
+        SyntheticWorld world = SyntheticWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
         Path work = Files.createTempDirectory("mqdet-demo");
         System.err.println("demo: starting Kafka and the schema registry in " + work);
         LocalStack stack = LocalStack.start(work);
@@ -80,11 +75,11 @@ public final class DemoCommand implements Callable<Integer> {
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl())) {
             client.createTopics(2);
             Map<String, String> settings = appSettings(stack, work);
-            settings.putAll(client.topicSettings());
+            settings.putAll(StreamsAppConfig.topicNames(client.topicPrefix()));
             app = PipelineApp.start(StreamsAppConfig.of(settings));
             app.awaitRunning(Duration.ofSeconds(60));
 
-            List<EvalSet.Category> categories = world.categories(DEMO_CATEGORIES);
+            List<EvalSet.Category> categories = world.categories(SyntheticWorld.SHOWCASE_CATEGORIES);
             List<ExemplarQuery> querySet = world.querySet(QUERY_SET, categories, 5, true, 1);
             client.register(querySet);
             client.awaitEncoded(app.model().modelId(), querySet, Duration.ofSeconds(60));
@@ -164,7 +159,7 @@ public final class DemoCommand implements Callable<Integer> {
         return json;
     }
 
-    private static void annotate(DemoWorld world, int index, DetectionEvent event, Path file) throws IOException {
+    private static void annotate(SyntheticWorld world, int index, DetectionEvent event, Path file) throws IOException {
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(world.evalSet().read(world.scene(index))));
         Graphics2D g = image.createGraphics();
         g.setStroke(new BasicStroke(2f));

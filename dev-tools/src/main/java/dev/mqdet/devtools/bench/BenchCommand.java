@@ -1,5 +1,8 @@
-package dev.mqdet.streams.bench;
+package dev.mqdet.devtools.bench;
 
+import dev.mqdet.client.PipelineClient;
+import dev.mqdet.client.Scoring;
+import dev.mqdet.client.SyntheticWorld;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.events.DetectionEvent;
@@ -12,10 +15,10 @@ import dev.mqdet.inference.QueryCategory;
 import dev.mqdet.inference.bench.ModelBenchmark;
 import dev.mqdet.streams.PipelineApp;
 import dev.mqdet.streams.StreamsAppConfig;
-import dev.mqdet.streams.demo.DemoWorld;
+import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.streams.detect.BatchedDetectionProcessor;
 import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.topics.Topics;
 import java.nio.file.Files;
@@ -106,7 +109,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
-        DemoWorld world = DemoWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
+        SyntheticWorld world = SyntheticWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
         ModelPackage pkg = model == null ? ModelPackage.shipped() : ModelPackage.load(model);
         List<ExemplarQuery> querySet = world.querySet("bench", world.categories(BENCH_CATEGORIES), 5, true, 1);
         Map<String, Object> report = new LinkedHashMap<>();
@@ -167,7 +170,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** (a) The model alone in this JVM: decode, forward and post-process in batches, every predictor busy. */
-    private Burst rawThroughput(ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
+    private Burst rawThroughput(ModelPackage pkg, SyntheticWorld world, List<ExemplarQuery> querySet) throws Exception {
         try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(predictors()).build())) {
             List<QueryCategory> categories = encode(mqdet, querySet);
             List<byte[]> images = new ArrayList<>();
@@ -225,11 +228,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** The real pipeline, warmed up, then {@link #RUNS} measured bursts. */
-    private List<Burst> pipeline(LocalStack stack, Path work, ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet) throws Exception {
+    private List<Burst> pipeline(LocalStack stack, Path work, ModelPackage pkg, SyntheticWorld world, List<ExemplarQuery> querySet) throws Exception {
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "bench-")) {
             client.createTopics(1);
             client.register(querySet);
-            Map<String, String> settings = new HashMap<>(client.topicSettings());
+            Map<String, String> settings = new HashMap<>(StreamsAppConfig.topicNames(client.topicPrefix()));
             settings.put("bootstrap.servers", stack.bootstrapServers());
             settings.put("schema.registry.url", stack.schemaRegistryUrl());
             settings.put("application.id", "mqdet-bench");
@@ -253,7 +256,7 @@ public final class BenchCommand implements Callable<Integer> {
      * each detection read minus its image event sent. The reader starts at the end of the detections topic before
      * the clock starts, so it does not read the warm-up's detections on the measured clock.
      */
-    private List<Burst> bursts(PipelineClient client, DemoWorld world, String design) throws Exception {
+    private List<Burst> bursts(PipelineClient client, SyntheticWorld world, String design) throws Exception {
         List<Burst> bursts = new ArrayList<>();
         for (int run = 0; run < RUNS; run++) {
             String prefix = "bench-" + run + "-";
@@ -311,7 +314,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private void warmUp(PipelineClient client, DemoWorld world) throws Exception {
+    private void warmUp(PipelineClient client, SyntheticWorld world) throws Exception {
         int count = Math.max(1, warmUp);
         int[] round = {0};
         warmUntilQuiet("streams", () -> {
@@ -347,7 +350,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** (b) The naive design: one model call per record, batch 1, inside mapValues, on {@code threads} stream threads and partitions. */
-    private List<Burst> naive(LocalStack stack, Path work, ModelPackage pkg, DemoWorld world, List<ExemplarQuery> querySet, int threads) throws Exception {
+    private List<Burst> naive(LocalStack stack, Path work, ModelPackage pkg, SyntheticWorld world, List<ExemplarQuery> querySet, int threads) throws Exception {
         String name = threads == 1 ? "naive" : "naive-parallel";
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), name + "-");
              MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(predictors()).build())) {

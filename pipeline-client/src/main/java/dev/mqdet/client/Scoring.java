@@ -1,4 +1,4 @@
-package dev.mqdet.streams.demo;
+package dev.mqdet.client;
 
 import dev.mqdet.events.Detection;
 import dev.mqdet.inference.Box;
@@ -13,7 +13,7 @@ public final class Scoring {
     private long detections;
     private long objects;
 
-    public void add(List<Detection> found, List<DemoWorld.Truth> truths) {
+    public void add(List<Detection> found, List<SyntheticWorld.Truth> truths) {
         List<Detection> sorted = new ArrayList<>(found);
         sorted.sort(Comparator.comparingDouble(d -> -d.getScore()));
         boolean[] used = new boolean[truths.size()];

@@ -1,4 +1,4 @@
-package dev.mqdet.streams.demo;
+package dev.mqdet.client;
 
 import dev.mqdet.events.DeadLetter;
 import dev.mqdet.events.DetectionEvent;
@@ -68,14 +68,9 @@ public final class PipelineClient implements AutoCloseable {
         return topicPrefix + topic.defaultName();
     }
 
-    /** The streams app settings that point it at this client's topics. */
-    public Map<String, String> topicSettings() {
-        return Map.of(
-                dev.mqdet.streams.StreamsAppConfig.TOPIC_IMAGES, topic(Topics.IMAGES),
-                dev.mqdet.streams.StreamsAppConfig.TOPIC_EXEMPLAR_QUERIES, topic(Topics.EXEMPLAR_QUERIES),
-                dev.mqdet.streams.StreamsAppConfig.TOPIC_EXEMPLAR_EMBEDDINGS, topic(Topics.EXEMPLAR_EMBEDDINGS),
-                dev.mqdet.streams.StreamsAppConfig.TOPIC_DETECTIONS, topic(Topics.DETECTIONS),
-                dev.mqdet.streams.StreamsAppConfig.TOPIC_DLQ, topic(Topics.IMAGES_DLQ));
+    /** What every topic name of this client starts with ("" unless several pipelines share one broker). */
+    public String topicPrefix() {
+        return topicPrefix;
     }
 
     /** Creates every pipeline topic (compacted where it is a table); {@code imagePartitions} for images and outputs. */
