@@ -23,7 +23,7 @@ import java.util.List;
  * <p>Categories are scored independently by the model, so per-category post-processing of one chunk is exact:
  * chunk results are simply concatenated.
  */
-public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTranslator.Input, List<List<Detection>>> {
+public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTranslator.Input, List<List<DetectedObject>>> {
 
     /** One forward: images and a chunk of at most {@code max_categories_per_forward} categories. */
     public record Input(List<PreparedImage> images, List<QueryCategory> categories, List<QueryTokenizer.TokenRow> rows) {}
@@ -91,7 +91,7 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
     }
 
     @Override
-    public List<List<Detection>> processOutput(TranslatorContext ctx, NDList output) {
+    public List<List<DetectedObject>> processOutput(TranslatorContext ctx, NDList output) {
         NDArray boxesArray = output.get(0);
         Shape shape = boxesArray.getShape();
         int batch = (int) shape.get(0);
@@ -100,10 +100,10 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
         float[] scores = Activation.sigmoid(output.get(1)).toFloatArray();
         Input input = (Input) ctx.getAttachment("input");
         int k = input.categories().size();
-        List<List<Detection>> perImage = new ArrayList<>(batch);
+        List<List<DetectedObject>> perImage = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
             PreparedImage image = input.images().get(b);
-            List<Detection> detections = new ArrayList<>();
+            List<DetectedObject> detections = new ArrayList<>();
             for (int c = 0; c < k; c++) {
                 detections.addAll(category(boxes, scores, b, c, k, anchors, image, input.categories().get(c)));
             }
@@ -112,7 +112,7 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
         return perImage;
     }
 
-    private List<Detection> category(float[] boxes, float[] scores, int b, int c, int k, int anchors,
+    private List<DetectedObject> category(float[] boxes, float[] scores, int b, int c, int k, int anchors,
                                      PreparedImage image, QueryCategory category) {
         List<Integer> candidates = new ArrayList<>();
         for (int n = 0; n < anchors; n++) {
@@ -139,10 +139,10 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
             candidateScores.add((double) scores[(b * anchors + n) * k + c]);
         }
         List<Integer> kept = Rectangle.nms(rectangles, candidateScores, nmsIou);
-        List<Detection> detections = new ArrayList<>(Math.min(kept.size(), maxPerCategory));
+        List<DetectedObject> detections = new ArrayList<>(Math.min(kept.size(), maxPerCategory));
         for (int i = 0; i < kept.size() && i < maxPerCategory; i++) {
             int j = kept.get(i);
-            detections.add(new Detection(category.categoryId(), category.label(), candidateScores.get(j).floatValue(), original.get(j)));
+            detections.add(new DetectedObject(category.categoryId(), category.label(), candidateScores.get(j).floatValue(), original.get(j)));
         }
         return detections;
     }

@@ -4,17 +4,9 @@ import dev.mqdet.inference.InferenceException.ImageTooLargeException;
 import dev.mqdet.inference.InferenceException.InvalidImageException;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import dev.mqdet.images.SafeImageReader;
+import dev.mqdet.images.SafeImageReader.UnsafeImageException;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Locale;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.event.IIOReadWarningListener;
-import javax.imageio.stream.ImageInputStream;
 
 /**
  * Turns JPEG/PNG bytes into the model's input per {@code model.json}: letterboxed to a square of
@@ -47,50 +39,12 @@ public final class ImageDecoder {
         return letterbox(image);
     }
 
-    /** Decodes after checking size, format and declared dimensions. */
+    /** Decodes after checking size, format and declared dimensions (the project's one safe reader). */
     public BufferedImage decode(byte[] bytes) {
-        if (bytes == null || bytes.length == 0) {
-            throw new InvalidImageException("empty image: no bytes");
-        }
-        if (bytes.length > maxBytes) {
-            throw new ImageTooLargeException("image of " + bytes.length + " bytes is above the limit of " + maxBytes + " bytes");
-        }
-        try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
-            if (!readers.hasNext()) {
-                throw new InvalidImageException("not a JPEG or PNG image (first bytes " + hexPrefix(bytes) + ")");
-            }
-            ImageReader reader = readers.next();
-            try {
-                String format = reader.getFormatName().toLowerCase(Locale.ROOT);
-                if (!format.equals("jpeg") && !format.equals("png")) {
-                    throw new InvalidImageException("unsupported image format " + format + ": only JPEG and PNG are accepted");
-                }
-                reader.setInput(input, true, true);
-                int width = reader.getWidth(0);
-                int height = reader.getHeight(0);
-                if (width <= 0 || height <= 0) {
-                    throw new InvalidImageException("image declares " + width + "x" + height + " pixels");
-                }
-                if ((long) width * height > maxPixels) {
-                    throw new ImageTooLargeException("image declares " + width + "x" + height + " = " + (long) width * height
-                            + " pixels, above the limit of " + maxPixels + "; refused before decoding");
-                }
-                List<String> warnings = new ArrayList<>();
-                reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> warnings.add(warning));
-                BufferedImage image = reader.read(0);
-                if (!warnings.isEmpty()) {
-                    throw new InvalidImageException("corrupt or truncated " + format + ": " + String.join("; ", warnings));
-                }
-                return image;
-            } finally {
-                reader.dispose();
-            }
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof InvalidImageException invalid) {
-                throw invalid;
-            }
-            throw new InvalidImageException("corrupt or truncated image (" + bytes.length + " bytes): " + e.getMessage(), e);
+        try {
+            return SafeImageReader.read(bytes, maxBytes, maxPixels).image();
+        } catch (UnsafeImageException e) {
+            throw e.tooLarge() ? new ImageTooLargeException(e.getMessage()) : new InvalidImageException(e.getMessage(), e);
         }
     }
 
@@ -125,13 +79,5 @@ public final class ImageDecoder {
             }
         }
         return new PreparedImage(chw, scale, width, height);
-    }
-
-    private static String hexPrefix(byte[] bytes) {
-        StringBuilder hex = new StringBuilder();
-        for (int i = 0; i < Math.min(8, bytes.length); i++) {
-            hex.append(String.format("%02x", bytes[i]));
-        }
-        return hex.toString();
     }
 }

@@ -158,7 +158,7 @@ public final class MqDetModel implements AutoCloseable {
     private final Model encoder;
     private final QueryTokenizer tokenizer;
     private final ImageDecoder decoder;
-    private final BlockingQueue<Predictor<DetectorTranslator.Input, List<List<Detection>>>> detectors;
+    private final BlockingQueue<Predictor<DetectorTranslator.Input, List<List<DetectedObject>>>> detectors;
     private final BlockingQueue<Predictor<ExemplarEncoderTranslator.Input, List<float[]>>> encoders;
     /**
      * Every libtorch call runs on one of these threads, one per predictor, whoever the caller is. libtorch's
@@ -246,7 +246,7 @@ public final class MqDetModel implements AutoCloseable {
     }
 
     /** Detections per image (in input order) of every category of the query set, from encoded image bytes. */
-    public List<List<Detection>> detect(List<byte[]> images, List<QueryCategory> querySet) {
+    public List<List<DetectedObject>> detect(List<byte[]> images, List<QueryCategory> querySet) {
         List<PreparedImage> prepared = new ArrayList<>(images.size());
         for (byte[] bytes : images) {
             prepared.add(decoder.prepare(bytes));
@@ -258,12 +258,12 @@ public final class MqDetModel implements AutoCloseable {
      * One forward per chunk of at most {@code max_categories_per_forward} categories over the whole batch of
      * images; chunks are merged per image. Exact, because the model scores categories independently.
      */
-    public List<List<Detection>> detectPrepared(List<PreparedImage> images, List<QueryCategory> querySet) {
+    public List<List<DetectedObject>> detectPrepared(List<PreparedImage> images, List<QueryCategory> querySet) {
         return detectBatch(images, querySet).perImage();
     }
 
     /** Detections per image, in input order, and the time the model itself worked on them. */
-    public record BatchDetections(List<List<Detection>> perImage, Duration modelTime) {}
+    public record BatchDetections(List<List<DetectedObject>> perImage, Duration modelTime) {}
 
     /**
      * {@link #detectPrepared}, timed. The model time counts the forwards and their post-processing on the torch
@@ -287,7 +287,7 @@ public final class MqDetModel implements AutoCloseable {
             }
             rows.add(tokenizer.row(category));
         }
-        List<List<Detection>> merged = new ArrayList<>();
+        List<List<DetectedObject>> merged = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
             merged.add(new ArrayList<>());
         }
@@ -296,13 +296,13 @@ public final class MqDetModel implements AutoCloseable {
         for (int from = 0; from < querySet.size(); from += chunk) {
             int to = Math.min(from + chunk, querySet.size());
             DetectorTranslator.Input input = new DetectorTranslator.Input(images, querySet.subList(from, to), rows.subList(from, to));
-            List<List<Detection>> part = withPredictor(detectors, predictor -> predictor.predict(input), modelNanos);
+            List<List<DetectedObject>> part = withPredictor(detectors, predictor -> predictor.predict(input), modelNanos);
             for (int i = 0; i < images.size(); i++) {
                 merged.get(i).addAll(part.get(i));
             }
         }
-        Comparator<Detection> byScore = Comparator.comparingDouble(d -> -d.score());
-        for (List<Detection> detections : merged) {
+        Comparator<DetectedObject> byScore = Comparator.comparingDouble(d -> -d.score());
+        for (List<DetectedObject> detections : merged) {
             detections.sort(byScore);
             if (detections.size() > options.maxDetectionsPerImage()) {
                 detections.subList(options.maxDetectionsPerImage(), detections.size()).clear();

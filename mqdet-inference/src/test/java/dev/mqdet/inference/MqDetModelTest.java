@@ -47,7 +47,7 @@ class MqDetModelTest {
     @Test
     void findsTheRightCategoriesWithIouAtLeast07OnKnownImages() {
         List<EvalSet.Image> images = set.images().subList(0, 16);
-        List<List<Detection>> found = model.detect(images.stream().map(set::read).toList(), multimodal);
+        List<List<DetectedObject>> found = model.detect(images.stream().map(set::read).toList(), multimodal);
         int objects = 0;
         int foundWell = 0;
         for (int i = 0; i < images.size(); i++) {
@@ -102,10 +102,10 @@ class MqDetModelTest {
         }
         assertThat(large.size()).isGreaterThan(4 * limit);
         List<byte[]> images = List.of(set.read(set.images().get(0)), set.read(set.images().get(1)));
-        List<List<Detection>> small = model.detect(images, multimodal);
-        List<List<Detection>> big = model.detect(images, large);
+        List<List<DetectedObject>> small = model.detect(images, multimodal);
+        List<List<DetectedObject>> big = model.detect(images, large);
         for (int i = 0; i < images.size(); i++) {
-            List<Detection> realOnes = big.get(i).stream().filter(d -> !d.categoryId().startsWith("distractor-")).toList();
+            List<DetectedObject> realOnes = big.get(i).stream().filter(d -> !d.categoryId().startsWith("distractor-")).toList();
             assertThat(realOnes).hasSameSizeAs(small.get(i));
             for (int j = 0; j < realOnes.size(); j++) {
                 assertThat(realOnes.get(j).categoryId()).isEqualTo(small.get(i).get(j).categoryId());
@@ -117,14 +117,14 @@ class MqDetModelTest {
     @Test
     void concurrentCallersGetTheSameAnswersAsOneCaller() throws Exception {
         List<byte[]> images = set.images().subList(0, 4).stream().map(set::read).toList();
-        List<List<Detection>> expected = model.detect(images, multimodal);
+        List<List<DetectedObject>> expected = model.detect(images, multimodal);
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
-            List<Future<List<List<Detection>>>> futures = new ArrayList<>();
+            List<Future<List<List<DetectedObject>>>> futures = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
                 futures.add(pool.submit(() -> model.detect(images, multimodal)));
             }
-            for (Future<List<List<Detection>>> future : futures) {
+            for (Future<List<List<DetectedObject>>> future : futures) {
                 assertThat(future.get()).isEqualTo(expected);
             }
         } finally {
@@ -135,9 +135,9 @@ class MqDetModelTest {
     @Test
     void batchOfManyImagesEqualsImagesOneByOne() {
         List<PreparedImage> images = set.images().subList(0, 5).stream().map(i -> model.decoder().prepare(set.read(i))).toList();
-        List<List<Detection>> batched = model.detectPrepared(images, multimodal);
+        List<List<DetectedObject>> batched = model.detectPrepared(images, multimodal);
         for (int i = 0; i < images.size(); i++) {
-            List<Detection> alone = model.detectPrepared(List.of(images.get(i)), multimodal).get(0);
+            List<DetectedObject> alone = model.detectPrepared(List.of(images.get(i)), multimodal).get(0);
             assertThat(batched.get(i)).hasSameSizeAs(alone);
             for (int j = 0; j < alone.size(); j++) {
                 assertThat(batched.get(i).get(j).score()).isCloseTo(alone.get(j).score(), within(1e-4f));

@@ -219,6 +219,18 @@ public final class PipelineClient implements AutoCloseable {
             return pollUntil(consumer, records, done, timeout);
         }
 
+        /** One poll: the records read in it, at most {@code wait} later (not added to {@link #seen}). */
+        public List<ConsumerRecord<String, V>> poll(Duration wait) {
+            List<ConsumerRecord<String, V>> polled = new ArrayList<>();
+            consumer.poll(wait).forEach(polled::add);
+            return polled;
+        }
+
+        /** Everything read since the tail was opened (also after {@link #until} timed out). */
+        public List<ConsumerRecord<String, V>> seen() {
+            return List.copyOf(records);
+        }
+
         @Override
         public void close() {
             consumer.close();

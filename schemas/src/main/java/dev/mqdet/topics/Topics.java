@@ -31,5 +31,10 @@ public final class Topics {
     public static final Topic<DeadLetter> IMAGES_DLQ =
             new Topic<>("images-dlq", DeadLetter.class, false, "the original record's key");
 
-    public static final List<Topic<?>> ALL = List.of(IMAGES, EXEMPLAR_QUERIES, EXEMPLAR_EMBEDDINGS, DETECTIONS, IMAGES_DLQ);
+    /** Exemplar-query records the streams app could not decode or encode, with the reason. */
+    public static final Topic<DeadLetter> EXEMPLAR_QUERIES_DLQ =
+            new Topic<>("exemplar-queries-dlq", DeadLetter.class, false, "the original record's key");
+
+    public static final List<Topic<?>> ALL = List.of(IMAGES, EXEMPLAR_QUERIES, EXEMPLAR_EMBEDDINGS, DETECTIONS, IMAGES_DLQ,
+            EXEMPLAR_QUERIES_DLQ);
 }

@@ -81,6 +81,8 @@ class ConfluentClientInteropTest {
         timings.put("queueMs", 5L);
         timings.put("inferenceMs", 12L);
         timings.put("batchSize", 8);
+        timings.put("batchWaitMs", 2L);
+        timings.put("predictorWaitMs", 1L);
         record.put("timings", timings);
         record.put("attributes", Map.of());
         record.put("detectedAtMs", 1_764_000_000_000L);

@@ -9,6 +9,9 @@ import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.schemaregistry.SchemaRegistryClient;
 import dev.mqdet.streams.detect.BatchedDetectionProcessor;
 import dev.mqdet.streams.detect.BufferedImageEvent;
+import dev.mqdet.streams.detect.DetectorSettings;
+import dev.mqdet.streams.detect.DispatchPolicy;
+import dev.mqdet.streams.detect.QuerySets;
 import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.encode.EmbeddingStoreUpdater;
 import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
@@ -28,7 +31,8 @@ import org.apache.kafka.streams.state.Stores;
  *   <li>{@code exemplar-embeddings} → a global store, so every instance can read every query set by prefix;</li>
  *   <li>{@code images} → batched detector (joins each event with its query set from the global store, buffers in
  *       a changelogged store, runs MQ-Det per batch) → {@code detections};</li>
- *   <li>every failure → the dead-letter topic, with the original bytes and the reason.</li>
+ *   <li>every failure → a dead-letter topic ({@code images-dlq}, {@code exemplar-queries-dlq}), with the original
+ *       bytes and the reason.</li>
  * </ol>
  *
  * Values are read as bytes and decoded inside the processors, so an undecodable record is dead-lettered with
@@ -46,11 +50,15 @@ public final class DetectionTopology {
         String imagesTopic = config.get(StreamsAppConfig.TOPIC_IMAGES);
         String detectionsTopic = config.get(StreamsAppConfig.TOPIC_DETECTIONS);
         String dlqTopic = config.get(StreamsAppConfig.TOPIC_DLQ);
+        String queriesDlqTopic = config.get(StreamsAppConfig.TOPIC_EXEMPLAR_QUERIES_DLQ);
         Serde<ExemplarQuery> queries = Topics.EXEMPLAR_QUERIES.valueSerde(registry);
         Serde<ExemplarEmbedding> embeddings = Topics.EXEMPLAR_EMBEDDINGS.valueSerde(registry);
         Serde<ImageEvent> images = Topics.IMAGES.valueSerde(registry);
         Serde<DetectionEvent> detections = Topics.DETECTIONS.valueSerde(registry);
         Serde<DeadLetter> deadLetters = Topics.IMAGES_DLQ.valueSerde(registry);
+
+        // One view of the encoded query sets for every task: rebuilt per query set when the global store changes.
+        QuerySets querySets = new QuerySets(model.modelId(), config.getLong(StreamsAppConfig.QUERY_SET_CACHE_VECTORS));
 
         Topology topology = new Topology();
 
@@ -62,23 +70,33 @@ public final class DetectionTopology {
                 Serdes.String(), Serdes.ByteArray()), "exemplar-encoder");
         topology.addSink(ExemplarEncodingProcessor.EMBEDDINGS_SINK, embeddingsTopic,
                 Serdes.String().serializer(), embeddings.serializer(), "exemplar-encoder");
-        topology.addSink(ExemplarEncodingProcessor.DLQ_SINK, dlqTopic,
+        topology.addSink(ExemplarEncodingProcessor.DLQ_SINK, queriesDlqTopic,
                 Serdes.ByteArray().serializer(), deadLetters.serializer(), "exemplar-encoder");
 
         // 2. Every encoded query set, readable by every instance.
         topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EMBEDDINGS_STORE),
                         Serdes.String(), embeddings).withLoggingDisabled(),
                 "exemplar-embeddings-source", Serdes.String().deserializer(), embeddings.deserializer(), embeddingsTopic,
-                "exemplar-embeddings-updater", () -> new EmbeddingStoreUpdater(EMBEDDINGS_STORE));
+                "exemplar-embeddings-updater", () -> new EmbeddingStoreUpdater(EMBEDDINGS_STORE, querySets));
 
         // 3. Images: buffer, join with the query set, detect in batches.
-        BatchedDetectionProcessor.Settings detector = new BatchedDetectionProcessor.Settings(model, images.deserializer(),
-                new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)),
-                EMBEDDINGS_STORE, config.getInt(StreamsAppConfig.BATCH_SIZE), config.getLong(StreamsAppConfig.BATCH_MAX_WAIT_MS),
-                config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS), config.getInt(StreamsAppConfig.MAX_CATEGORIES),
-                config.getBoolean(StreamsAppConfig.BATCH_PIPELINED), metrics);
+        DetectorSettings detector = DetectorSettings.builder()
+                .optModel(model)
+                .optImages(images.deserializer())
+                .optImageSource(new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)))
+                .optQuerySets(querySets)
+                .optMetrics(metrics)
+                .optBatchSize(config.getInt(StreamsAppConfig.BATCH_SIZE))
+                .optMaxWaitMs(config.getLong(StreamsAppConfig.BATCH_MAX_WAIT_MS))
+                .optDispatch(DispatchPolicy.Mode.parse(config.get(StreamsAppConfig.BATCH_DISPATCH)))
+                .optPipelined(config.getBoolean(StreamsAppConfig.BATCH_PIPELINED))
+                .optMaxStreamThreadBlockMs(config.getLong(StreamsAppConfig.BATCH_MAX_BLOCK_MS))
+                .optUnknownQuerySetWaitMs(config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS))
+                .optMaxWaitingForQuerySet(config.getInt(StreamsAppConfig.MAX_WAITING_FOR_QUERY_SET))
+                .optMaxCategories(config.getInt(StreamsAppConfig.MAX_CATEGORIES))
+                .build();
         topology.addSource("images-source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), imagesTopic);
-        topology.addProcessor("batched-detector", () -> new BatchedDetectionProcessor(detector), "images-source");
+        topology.addProcessor("batched-detector", () -> new BatchedDetectionProcessor(detector, EMBEDDINGS_STORE), "images-source");
         // In memory, backed by its changelog: it only ever holds the events of the batches being formed, so
         // RocksDB's write path buys nothing here, and a restart restores it from the changelog all the same.
         // Cached: Kafka Streams flushes the cache to the changelog before every commit, so a buffered event is

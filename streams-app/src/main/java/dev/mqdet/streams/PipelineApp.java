@@ -40,15 +40,26 @@ public final class PipelineApp implements AutoCloseable {
         this.topology = DetectionTopology.build(config, model, registry, new PipelineMetrics(meters));
         Properties properties = config.passThrough();
         this.streams = new KafkaStreams(topology, properties);
-        // A transient failure (registry down) kills a stream thread; replace it and retry from the last commit.
-        streams.setUncaughtExceptionHandler(error -> {
-            log.error("stream thread failed, replacing it: {}", error.toString());
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        streams.setUncaughtExceptionHandler(PipelineApp::onStreamThreadFailure);
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
         int port = config.getInt(StreamsAppConfig.HTTP_PORT);
         this.http = port < 0 ? null : new HealthServer(port, streams::state, meters);
+    }
+
+    /**
+     * A transient failure (schema registry down) kills a stream thread: replace it and retry from the last commit.
+     * A JVM {@link Error} (out of memory, say) would come back on every retry: stop this instance instead, loudly.
+     */
+    static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof Error fatal) {
+                log.error("stream thread failed with {}: stopping this instance (not retried, it would fail again)", fatal.toString(), error);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+        }
+        log.error("stream thread failed, replacing it: {}", error.toString());
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     /** Loads the model, builds the topology and starts processing. */

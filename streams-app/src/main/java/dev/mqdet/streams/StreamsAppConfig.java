@@ -30,12 +30,15 @@ public final class StreamsAppConfig {
     public static final String TOPIC_EXEMPLAR_EMBEDDINGS = "mqdet.topic.exemplar-embeddings";
     public static final String TOPIC_DETECTIONS = "mqdet.topic.detections";
     public static final String TOPIC_DLQ = "mqdet.topic.dlq";
+    public static final String TOPIC_EXEMPLAR_QUERIES_DLQ = "mqdet.topic.exemplar-queries-dlq";
     public static final String MODEL_DIR = "mqdet.model.dir";
     public static final String MODEL_DEVICE = "mqdet.model.device";
     public static final String MODEL_PREDICTORS = "mqdet.model.predictors";
     public static final String BATCH_SIZE = "mqdet.batch.size";
     public static final String BATCH_MAX_WAIT_MS = "mqdet.batch.max-wait-ms";
     public static final String BATCH_PIPELINED = "mqdet.batch.pipelined";
+    public static final String BATCH_DISPATCH = "mqdet.batch.dispatch";
+    public static final String BATCH_MAX_BLOCK_MS = "mqdet.batch.max-block-ms";
     public static final String SCORE_THRESHOLD = "mqdet.detect.score-threshold";
     public static final String NMS_IOU = "mqdet.detect.nms-iou";
     public static final String MAX_DETECTIONS = "mqdet.detect.max-detections";
@@ -44,6 +47,8 @@ public final class StreamsAppConfig {
     public static final String FETCH_ALLOWED_PREFIXES = "mqdet.image.fetch.allowed-prefixes";
     public static final String UNKNOWN_QUERY_SET_WAIT_MS = "mqdet.query-set.unknown-wait-ms";
     public static final String MAX_CATEGORIES = "mqdet.query-set.max-categories";
+    public static final String MAX_WAITING_FOR_QUERY_SET = "mqdet.query-set.max-waiting";
+    public static final String QUERY_SET_CACHE_VECTORS = "mqdet.query-set.cache-vectors";
     public static final String HTTP_PORT = "mqdet.http.port";
 
     /** The topic settings of a pipeline whose topics are the catalogue's names with {@code prefix} in front. */
@@ -53,7 +58,8 @@ public final class StreamsAppConfig {
                 TOPIC_EXEMPLAR_QUERIES, prefix + Topics.EXEMPLAR_QUERIES.defaultName(),
                 TOPIC_EXEMPLAR_EMBEDDINGS, prefix + Topics.EXEMPLAR_EMBEDDINGS.defaultName(),
                 TOPIC_DETECTIONS, prefix + Topics.DETECTIONS.defaultName(),
-                TOPIC_DLQ, prefix + Topics.IMAGES_DLQ.defaultName());
+                TOPIC_DLQ, prefix + Topics.IMAGES_DLQ.defaultName(),
+                TOPIC_EXEMPLAR_QUERIES_DLQ, prefix + Topics.EXEMPLAR_QUERIES_DLQ.defaultName());
     }
 
     /** Defaults of every key, the documentation of what can be set. */
@@ -63,12 +69,15 @@ public final class StreamsAppConfig {
             Map.entry(TOPIC_EXEMPLAR_EMBEDDINGS, Topics.EXEMPLAR_EMBEDDINGS.defaultName()),
             Map.entry(TOPIC_DETECTIONS, Topics.DETECTIONS.defaultName()),
             Map.entry(TOPIC_DLQ, Topics.IMAGES_DLQ.defaultName()),
+            Map.entry(TOPIC_EXEMPLAR_QUERIES_DLQ, Topics.EXEMPLAR_QUERIES_DLQ.defaultName()),
             Map.entry(MODEL_DIR, ""), // empty: the model package shipped in the jar
             Map.entry(MODEL_DEVICE, "auto"),
             Map.entry(MODEL_PREDICTORS, "2"), // CPU: two batches side by side, half the cores each; GPU: one batch's CPU work overlaps another's GPU work
             Map.entry(BATCH_SIZE, "8"),
             Map.entry(BATCH_MAX_WAIT_MS, "100"),
             Map.entry(BATCH_PIPELINED, "true"), // inference on a worker thread while the stream thread reads on
+            Map.entry(BATCH_DISPATCH, "eager"), // a batch starts as soon as a predictor is free; "fill" waits for a full batch or max-wait
+            Map.entry(BATCH_MAX_BLOCK_MS, "2000"), // longest the stream thread waits for a job slot: well inside a transaction's timeout
             Map.entry(SCORE_THRESHOLD, "0.3"),
             Map.entry(NMS_IOU, "0.5"),
             Map.entry(MAX_DETECTIONS, "100"),
@@ -77,6 +86,8 @@ public final class StreamsAppConfig {
             Map.entry(FETCH_ALLOWED_PREFIXES, ""), // e.g. "https://images.example.com/,file:/data/images/"
             Map.entry(UNKNOWN_QUERY_SET_WAIT_MS, "0"),
             Map.entry(MAX_CATEGORIES, "5000"),
+            Map.entry(MAX_WAITING_FOR_QUERY_SET, "10000"), // per task; more are dead-lettered at once
+            Map.entry(QUERY_SET_CACHE_VECTORS, "200000"), // exemplar vectors kept ready for the model (576 floats each: about 460 MB)
             Map.entry(HTTP_PORT, "8080"),
             Map.entry(StreamsConfig.APPLICATION_ID_CONFIG, "mqdet-streams"),
             Map.entry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2),

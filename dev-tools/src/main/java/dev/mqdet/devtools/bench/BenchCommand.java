@@ -16,7 +16,7 @@ import dev.mqdet.inference.bench.ModelBenchmark;
 import dev.mqdet.streams.PipelineApp;
 import dev.mqdet.streams.StreamsAppConfig;
 import dev.mqdet.client.SyntheticWorld;
-import dev.mqdet.streams.detect.BatchedDetectionProcessor;
+import dev.mqdet.streams.detect.DetectionEvents;
 import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
@@ -367,8 +367,8 @@ public final class BenchCommand implements Callable<Integer> {
                         return DetectionEvent.newBuilder().setEventId(event.getEventId()).setSource(event.getSource())
                                 .setQuerySetId(event.getQuerySetId()).setQuerySetVersion(1).setModelId(mqdet.modelId())
                                 .setImageWidth(image.width()).setImageHeight(image.height())
-                                .setDetections(found.stream().map(BatchedDetectionProcessor::toEvent).toList())
-                                .setTimings(new Timings(0L, 0L, 1)).setDetectedAtMs(java.time.Instant.now()).build();
+                                .setDetections(found.stream().map(DetectionEvents::toEvent).toList())
+                                .setTimings(new Timings(0L, 0L, 1, 0L, 0L)).setDetectedAtMs(java.time.Instant.now()).build();
                     })
                     .to(client.topic(Topics.DETECTIONS), Produced.with(Serdes.String(), detectionSerde));
             Properties props = new Properties();

@@ -1,5 +1,6 @@
 package dev.mqdet.devtools.demo;
 
+import dev.mqdet.client.DetectionJson;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.client.Scoring;
 import dev.mqdet.client.SyntheticWorld;
@@ -10,7 +11,14 @@ import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.inference.eval.EvalSet;
 import dev.mqdet.streams.PipelineApp;
 import dev.mqdet.streams.StreamsAppConfig;
+import dev.mqdet.registry.RegistryServer;
+import dev.mqdet.registry.config.RegistryConfig;
 import dev.mqdet.testkit.LocalStack;
+import dev.mqdet.topics.Topics;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.concurrent.CountDownLatch;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -48,6 +56,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep-running", description = "Leave the stack and the app running; print their addresses.")
     boolean keepRunning;
 
+    @Option(names = "--registry-port", defaultValue = "8088", description = "Port of the exemplar registry with --keep-running (default: ${DEFAULT-VALUE}; 0: any free port).")
+    int registryPort;
+
     @Option(names = "--out", defaultValue = "demo-out", description = "Folder for annotated PNGs (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -60,8 +71,14 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--threshold", defaultValue = SyntheticWorld.SHOWCASE_THRESHOLD, description = "Score threshold (default: ${DEFAULT-VALUE}).")
     float threshold;
 
+    /** Set by the shutdown hook: the JVM is already stopping, so main must not call System.exit (it would block). */
+    private static volatile boolean stopping;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DemoCommand()).execute(args));
+        int code = new CommandLine(new DemoCommand()).execute(args);
+        if (!stopping) {
+            System.exit(code);
+        }
     }
 
     @Override
@@ -72,6 +89,21 @@ public final class DemoCommand implements Callable<Integer> {
         System.err.println("demo: starting Kafka and the schema registry in " + work);
         LocalStack stack = LocalStack.start(work);
         PipelineApp app = null;
+        RegistryServer registry = null;
+        // SIGTERM or Ctrl-C: let this thread close everything it started (broker, schema registry child process,
+        // streams app, exemplar registry) in its finally block, then let the JVM end.
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread caller = Thread.currentThread();
+        Thread hook = new Thread(() -> {
+            stopping = true;
+            stop.countDown();
+            try {
+                caller.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl())) {
             client.createTopics(2);
             Map<String, String> settings = appSettings(stack, work);
@@ -100,7 +132,7 @@ public final class DemoCommand implements Callable<Integer> {
             for (ConsumerRecord<String, DetectionEvent> record : detections) {
                 DetectionEvent event = record.value();
                 int index = Integer.parseInt(event.getEventId().substring(event.getEventId().lastIndexOf('-') + 1));
-                System.out.println(json.writeValueAsString(asJson(event)));
+                System.out.println(json.writeValueAsString(DetectionJson.of(event)));
                 scoring.add(event.getDetections(), world.truth(index, categories));
                 annotate(world, index, event, out.resolve(event.getEventId() + ".png"));
             }
@@ -108,18 +140,72 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.printf("demo: %d events, %d detection events, precision %.2f, recall %.2f%n",
                     events, detections.size(), scoring.precision(), scoring.recall());
             if (keepRunning) {
-                System.err.println("demo: running; Kafka bootstrap " + stack.bootstrapServers()
-                        + ", schema registry " + stack.schemaRegistryUrl() + ", health http://127.0.0.1:" + app.httpPort()
-                        + "/health/ready; Ctrl-C stops");
-                Thread.currentThread().join();
+                registry = startRegistry(stack, client, work);
+                printInstructions(stack, app, registry, categories);
+                stop.await();
+                System.err.println("demo: stopping");
             }
             return 0;
         } finally {
+            if (registry != null) {
+                registry.close();
+            }
             if (app != null) {
                 app.close();
             }
             stack.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyStopping) {
+                // the hook is running: it waits for this thread to return
+            }
         }
+    }
+
+    /** The exemplar registry on the demo's topics, with a fresh write token, and its live view of the detections. */
+    private RegistryServer startRegistry(LocalStack stack, PipelineClient client, Path work) throws IOException {
+        byte[] secret = new byte[24];
+        new SecureRandom().nextBytes(secret);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        Map<String, String> settings = new HashMap<>();
+        settings.put("bootstrap.servers", stack.bootstrapServers());
+        settings.put("schema.registry.url", stack.schemaRegistryUrl());
+        settings.put("registry.port", Integer.toString(registryPort));
+        settings.put("registry.token", token);
+        settings.put("registry.topic", client.topic(Topics.EXEMPLAR_QUERIES));
+        settings.put("registry.detections.topic", client.topic(Topics.DETECTIONS));
+        settings.put("registry.images.topic", client.topic(Topics.IMAGES));
+        settings.put("registry.transactional.id", "mqdet-demo-registry");
+        RegistryServer registry = RegistryServer.start(RegistryConfig.of(settings));
+        String url = "http://127.0.0.1:" + registry.port();
+        Files.createDirectories(out);
+        Path env = out.resolve("demo.env");
+        Files.writeString(env, "export MQDET_BOOTSTRAP_SERVERS=" + stack.bootstrapServers() + "\n"
+                + "export MQDET_SCHEMA_REGISTRY_URL=" + stack.schemaRegistryUrl() + "\n"
+                + "export MQDET_REGISTRY_URL=" + url + "\n"
+                + "export MQDET_REGISTRY_TOKEN=" + token + "\n");
+        try {
+            Files.setPosixFilePermissions(env, PosixFilePermissions.fromString("rw-------")); // it holds the write token
+        } catch (UnsupportedOperationException notPosix) {
+            // best effort on file systems without POSIX permissions
+        }
+        return registry;
+    }
+
+    private void printInstructions(LocalStack stack, PipelineApp app, RegistryServer registry, List<EvalSet.Category> categories) {
+        String url = "http://127.0.0.1:" + registry.port() + "/";
+        Path env = out.resolve("demo.env").toAbsolutePath();
+        System.err.println("demo: running. Kafka bootstrap " + stack.bootstrapServers() + ", schema registry " + stack.schemaRegistryUrl()
+                + ", streams app health http://127.0.0.1:" + app.httpPort() + "/health/ready");
+        System.err.println("demo: exemplar registry page " + url + " (query set " + QUERY_SET + ", " + categories.size()
+                + " categories; live detections at the bottom)");
+        System.err.println("demo: registry write token and addresses in " + env + " (the page asks for the token when you save)");
+        System.err.println("demo: to add a category and see it detected, in another shell:");
+        System.err.println("  source " + env);
+        System.err.println("  ./mqdet registry add --query-set " + QUERY_SET + " --category yellow-square --label \"yellow dotted square\" \\");
+        System.err.println("      --exemplar models/synth-eval/exemplars/exemplar_0001.png:261,187,298,221");
+        System.err.println("  ./mqdet produce --images models/synth-eval/images/eval_0010.png --query-set " + QUERY_SET + " --wait");
+        System.err.println("demo: Ctrl-C stops everything");
     }
 
     private Map<String, String> appSettings(LocalStack stack, Path work) {
@@ -138,25 +224,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     static String eventId(int index) {
         return "demo-" + index;
-    }
-
-    static Map<String, Object> asJson(DetectionEvent event) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("eventId", event.getEventId());
-        json.put("source", event.getSource());
-        json.put("querySetId", event.getQuerySetId());
-        json.put("querySetVersion", event.getQuerySetVersion());
-        json.put("modelId", event.getModelId());
-        json.put("imageWidth", event.getImageWidth());
-        json.put("imageHeight", event.getImageHeight());
-        json.put("detections", event.getDetections().stream().map(d -> Map.of(
-                "categoryId", d.getCategoryId(),
-                "label", String.valueOf(d.getLabel()),
-                "score", Math.round(d.getScore() * 1000) / 1000.0,
-                "box", List.of(d.getBox().getX1(), d.getBox().getY1(), d.getBox().getX2(), d.getBox().getY2()))).toList());
-        json.put("timings", Map.of("queueMs", event.getTimings().getQueueMs(), "inferenceMs", event.getTimings().getInferenceMs(),
-                "batchSize", event.getTimings().getBatchSize()));
-        return json;
     }
 
     private static void annotate(SyntheticWorld world, int index, DetectionEvent event, Path file) throws IOException {

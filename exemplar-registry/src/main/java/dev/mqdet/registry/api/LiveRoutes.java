@@ -1,9 +1,9 @@
 package dev.mqdet.registry.api;
 
+import dev.mqdet.images.SafeImageReader;
 import dev.mqdet.events.Detection;
 import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.registry.live.LiveFeed;
-import dev.mqdet.registry.validation.ImageValidator;
 import dev.mqdet.registry.validation.RefusedException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -56,7 +56,7 @@ final class LiveRoutes {
         String eventId = ctx.pathParam("eventId");
         LiveFeed.Image image = feed.image(eventId)
                 .orElseThrow(() -> RefusedException.notFound("no recent image for event " + eventId));
-        String sniffed = ImageValidator.sniff(image.data());
+        String sniffed = SafeImageReader.sniff(image.data());
         String type = sniffed == null ? null : "image/" + sniffed; // the bytes decide, not the producer's label
         ctx.contentType("image/png".equals(type) || "image/jpeg".equals(type) ? type : "application/octet-stream");
         ctx.result(image.data());

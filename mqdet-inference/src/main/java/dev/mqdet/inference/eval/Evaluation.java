@@ -1,7 +1,7 @@
 package dev.mqdet.inference.eval;
 
 import dev.mqdet.inference.Box;
-import dev.mqdet.inference.Detection;
+import dev.mqdet.inference.DetectedObject;
 import dev.mqdet.inference.ImageDecoder.PreparedImage;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.inference.QueryCategory;
@@ -49,10 +49,10 @@ public final class Evaluation {
             List<CocoEvaluator.Scored> detections = new ArrayList<>();
             for (int from = 0; from < images.size(); from += batch) {
                 List<PreparedImage> chunk = images.subList(from, Math.min(from + batch, images.size()));
-                List<List<Detection>> found = model.detectPrepared(chunk, querySet);
+                List<List<DetectedObject>> found = model.detectPrepared(chunk, querySet);
                 for (int j = 0; j < chunk.size(); j++) {
                     int imageId = set.images().get(from + j).id();
-                    for (Detection d : found.get(j)) {
+                    for (DetectedObject d : found.get(j)) {
                         Box b = d.box();
                         detections.add(new CocoEvaluator.Scored(imageId, Integer.parseInt(d.categoryId()),
                                 new CocoEvaluator.XYWH(b.x1(), b.y1(), b.width(), b.height()), d.score()));

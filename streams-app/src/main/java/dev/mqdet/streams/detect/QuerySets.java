@@ -5,34 +5,85 @@ import dev.mqdet.events.ExemplarVector;
 import dev.mqdet.inference.QueryCategory;
 import dev.mqdet.topics.Keys;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * Reads one query set, as encoded for one model, from the store of exemplar embeddings: a prefix scan of
- * {@code modelId/querySetId/}. The store is global, so every instance sees every query set.
+ * The query sets of one model, read from the global store of exemplar embeddings (a prefix scan of
+ * {@code modelId/querySetId/}) and kept, ready for the model, until the store changes for that query set.
+ *
+ * <p>One instance per app, shared by every task and by the global store's updater: the updater calls
+ * {@link #changed} after each write, which moves the query set to a new generation; a lookup rebuilds a query set
+ * only when its generation moved since it was cached. So the cost of a batch does not grow with the number of
+ * categories or of registered query sets: the Avro records are unboxed into float arrays once per change, not per
+ * batch. The cache holds at most {@code maxCachedVectors} exemplar vectors (least recently used out first).
  */
 public final class QuerySets {
 
     /** The categories of a query set and its version (the highest category revision). */
-    public record QuerySet(String querySetId, long version, List<QueryCategory> categories) {}
+    public record QuerySet(String querySetId, long version, List<QueryCategory> categories) {
+        public boolean isEmpty() {
+            return categories.isEmpty();
+        }
+    }
 
-    private final ReadOnlyKeyValueStore<String, ExemplarEmbedding> store;
+    private record Cached(QuerySet querySet, long generation, long vectors) {}
+
     private final String modelId;
+    private final long maxCachedVectors;
+    private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
+    private final LinkedHashMap<String, Cached> cache = new LinkedHashMap<>(64, 0.75f, true);
+    private long cachedVectors;
 
-    public QuerySets(ReadOnlyKeyValueStore<String, ExemplarEmbedding> store, String modelId) {
-        this.store = store;
+    public QuerySets(String modelId, long maxCachedVectors) {
         this.modelId = modelId;
+        this.maxCachedVectors = maxCachedVectors;
+    }
+
+    /** Called by the global store's updater after it wrote or deleted {@code embeddingKey}. */
+    public void changed(String embeddingKey) {
+        String[] parts = embeddingKey == null ? new String[0] : embeddingKey.split("/", 3);
+        if (parts.length == 3 && parts[0].equals(modelId)) {
+            generations.computeIfAbsent(parts[1], id -> new AtomicLong()).incrementAndGet();
+        }
     }
 
     /** The query set, or an empty one when no category of it has been encoded for this model. */
-    public QuerySet lookup(String querySetId) {
+    public QuerySet lookup(ReadOnlyKeyValueStore<String, ExemplarEmbedding> store, String querySetId) {
         if (!Keys.isValidId(querySetId)) {
             return new QuerySet(querySetId, -1, List.of());
         }
+        // Read the generation before the store: a change during the scan then forces the next lookup to scan again.
+        AtomicLong counter = generations.get(querySetId);
+        long generation = counter == null ? 0 : counter.get();
+        synchronized (cache) {
+            Cached cached = cache.get(querySetId);
+            if (cached != null && cached.generation() == generation) {
+                return cached.querySet();
+            }
+        }
+        QuerySet querySet = scan(store, querySetId);
+        long vectors = querySet.categories().stream().mapToLong(c -> c.exemplars().size()).sum();
+        synchronized (cache) {
+            Cached previous = cache.put(querySetId, new Cached(querySet, generation, vectors));
+            cachedVectors += vectors - (previous == null ? 0 : previous.vectors());
+            var eldest = cache.entrySet().iterator();
+            while (cachedVectors > maxCachedVectors && cache.size() > 1 && eldest.hasNext()) {
+                cachedVectors -= eldest.next().getValue().vectors();
+                eldest.remove();
+            }
+        }
+        return querySet;
+    }
+
+    private QuerySet scan(ReadOnlyKeyValueStore<String, ExemplarEmbedding> store, String querySetId) {
         List<QueryCategory> categories = new ArrayList<>();
         long version = -1;
         try (KeyValueIterator<String, ExemplarEmbedding> it = store.prefixScan(Keys.embeddingPrefix(modelId, querySetId), new StringSerializer())) {
@@ -51,6 +102,6 @@ public final class QuerySets {
                 version = Math.max(version, embedding.getQueryRevision());
             }
         }
-        return new QuerySet(querySetId, version, categories);
+        return new QuerySet(querySetId, version, List.copyOf(categories));
     }
 }

@@ -1,19 +1,25 @@
 package dev.mqdet.streams.encode;
 
 import dev.mqdet.events.ExemplarEmbedding;
+import dev.mqdet.streams.detect.QuerySets;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
-/** Keeps the global store of exemplar embeddings equal to the compacted topic: latest value per key, tombstones delete. */
+/**
+ * Keeps the global store of exemplar embeddings equal to the compacted topic (latest value per key, tombstones
+ * delete), and tells the query-set cache which query set changed.
+ */
 public final class EmbeddingStoreUpdater implements Processor<String, ExemplarEmbedding, Void, Void> {
 
     private final String storeName;
+    private final QuerySets querySets;
     private KeyValueStore<String, ExemplarEmbedding> store;
 
-    public EmbeddingStoreUpdater(String storeName) {
+    public EmbeddingStoreUpdater(String storeName, QuerySets querySets) {
         this.storeName = storeName;
+        this.querySets = querySets;
     }
 
     @Override
@@ -28,5 +34,7 @@ public final class EmbeddingStoreUpdater implements Processor<String, ExemplarEm
         } else {
             store.put(record.key(), record.value());
         }
+        querySets.changed(record.key()); // after the write: a lookup that saw the old generation scans again
+
     }
 }

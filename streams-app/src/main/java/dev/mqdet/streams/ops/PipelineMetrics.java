@@ -16,6 +16,7 @@ public final class PipelineMetrics {
     private final Counter eventsOut;
     private final Counter exemplarsEncoded;
     private final Timer inference;
+    private final Timer endToEnd;
     private final DistributionSummary batchSize;
     private final AtomicInteger batchesInFlight = new AtomicInteger();
 
@@ -26,6 +27,8 @@ public final class PipelineMetrics {
         this.exemplarsEncoded = Counter.builder("mqdet.exemplars.encoded").description("Exemplar queries encoded").register(registry);
         this.inference = Timer.builder("mqdet.inference").description("Model time per batch")
                 .publishPercentiles(0.5, 0.95, 0.99).register(registry);
+        this.endToEnd = Timer.builder("mqdet.end.to.end").description("From an image event's record timestamp to its detection event's forward")
+                .publishPercentiles(0.5, 0.95, 0.99).publishPercentileHistogram().register(registry);
         this.batchSize = DistributionSummary.builder("mqdet.batch.size").description("Images per inference batch")
                 .publishPercentiles(0.5, 0.95).register(registry);
         // At its most (tasks x (predictors + 1)) all the time: inference is the bottleneck; near 0: Kafka is.
@@ -37,8 +40,10 @@ public final class PipelineMetrics {
         eventsIn.increment();
     }
 
-    public void eventOut() {
+    /** A detection event was forwarded for the image event of record timestamp {@code recordTimestampMs}. */
+    public void eventOut(long recordTimestampMs) {
         eventsOut.increment();
+        endToEnd.record(Math.max(0, System.currentTimeMillis() - recordTimestampMs), TimeUnit.MILLISECONDS);
     }
 
     public void exemplarEncoded() {
