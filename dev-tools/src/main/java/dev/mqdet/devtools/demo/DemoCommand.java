@@ -56,6 +56,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep-running", description = "Leave the stack and the app running; print their addresses.")
     boolean keepRunning;
 
+    @Option(names = "--http-port", defaultValue = "8080", description = "Health and metrics port of the streams app with --keep-running (default: ${DEFAULT-VALUE}; 0: any free port).")
+    int httpPort;
+
     @Option(names = "--registry-port", defaultValue = "8088", description = "Port of the exemplar registry with --keep-running (default: ${DEFAULT-VALUE}; 0: any free port).")
     int registryPort;
 
@@ -202,9 +205,9 @@ public final class DemoCommand implements Callable<Integer> {
         System.err.println("demo: registry write token and addresses in " + env + " (the page asks for the token when you save)");
         System.err.println("demo: to add a category and see it detected, in another shell:");
         System.err.println("  source " + env);
-        System.err.println("  ./mqdet registry add --query-set " + QUERY_SET + " --category yellow-square --label \"yellow dotted square\" \\");
-        System.err.println("      --exemplar models/synth-eval/exemplars/exemplar_0001.png:261,187,298,221");
-        System.err.println("  ./mqdet produce --images models/synth-eval/images/eval_0010.png --query-set " + QUERY_SET + " --wait");
+        System.err.println("  ./mqdet registry add --query-set " + QUERY_SET + " --category pupfish --label \"devil's hole pupfish\" \\");
+        System.err.println("      --exemplar models/synth-eval/exemplars/exemplar_0001.png:177,139,236,186");
+        System.err.println("  ./mqdet produce --images models/synth-eval/images/eval_0022.png --query-set " + QUERY_SET + " --wait");
         System.err.println("demo: Ctrl-C stops everything");
     }
 
@@ -214,7 +217,7 @@ public final class DemoCommand implements Callable<Integer> {
         settings.put("schema.registry.url", stack.schemaRegistryUrl());
         settings.put("application.id", "mqdet-demo");
         settings.put("state.dir", work.resolve("streams-state").toString());
-        settings.put(StreamsAppConfig.HTTP_PORT, keepRunning ? "8080" : "0");
+        settings.put(StreamsAppConfig.HTTP_PORT, keepRunning ? Integer.toString(httpPort) : "0");
         settings.put(StreamsAppConfig.SCORE_THRESHOLD, Float.toString(threshold));
         if (model != null) {
             settings.put(StreamsAppConfig.MODEL_DIR, model.toString());

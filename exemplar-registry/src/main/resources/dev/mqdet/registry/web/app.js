@@ -401,6 +401,16 @@ async function showLiveEvent(event) {
     ctx.fillText(text, d.box.x1 + 3, Math.max(14, d.box.y1 - 4));
   }
   div.dataset.boxes = String(event.detections.length);
+  // The same detections as text: readable without the picture, and what a screen reader announces.
+  const list = document.createElement('ul');
+  list.className = 'live-detections';
+  for (const d of event.detections) {
+    const item = document.createElement('li');
+    item.dataset.categoryId = d.categoryId;
+    item.textContent = (d.label || d.categoryId) + ' ' + d.score.toFixed(2) + ' at ' + [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map(Math.round).join(',');
+    list.appendChild(item);
+  }
+  div.appendChild(list);
 }
 
 // ---- wiring ----------------------------------------------------------------------------------------------
