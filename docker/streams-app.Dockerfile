@@ -57,7 +57,7 @@ FROM cpu AS demo
 ENTRYPOINT ["java", "-cp", "/app/lib/*:/app/lib-cpu/*:/app/tools", "DemoProducer"]
 HEALTHCHECK NONE
 
-# Untested on the machines this project is developed on (no Docker, no GPU): see README, "Operations".
+# Untested on the machines this project is developed on (no Docker, no GPU): see docs/operations.md.
 FROM ${JRE_IMAGE} AS jre
 FROM ${PYTORCH_IMAGE} AS gpu
 ENV JAVA_HOME=/opt/java/openjdk
