@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * Run while an image is built: loads DJL's PyTorch engine offline (ai.djl.offline=true), which extracts the native
- * libraries into DJL_CACHE_DIR so that a container starts with nothing to fetch, and fails the build when the
- * engine cannot load or is not the libtorch the image means to use.
+ * Run while an image is built, so that a libtorch the image cannot use fails the build rather than the first start.
+ * On CPU it loads DJL's PyTorch engine offline (ai.djl.offline=true), which also extracts the native libraries into
+ * DJL_CACHE_DIR so that a container starts with nothing to fetch.
  *
  * <p>{@code EngineWarmUp cpu}: loads libtorch from the pytorch-native-cpu jar. {@code EngineWarmUp gpu}: loads nothing,
  * only checks that the CUDA libtorch of the base image (PYTORCH_LIBRARY_PATH) has the files DJL loads and that DJL's

@@ -165,10 +165,10 @@ final class ImageRuntime implements AutoCloseable {
         }
     }
 
-    /** This build's runtime class path of {@code module}: its classes and target/classpath.txt (generate-resources). */
+    /** This build's runtime class path of {@code module}: its classes and target/runtime-classpath.txt (parent pom). */
     static List<String> runtimeClassPath(String module) {
-        Path classpath = ROOT.resolve(module).resolve("target/classpath.txt");
-        assertThat(classpath).as("%s is written by the Maven build (generate-resources)", classpath).exists();
+        Path classpath = ROOT.resolve(module).resolve("target/runtime-classpath.txt");
+        assertThat(classpath).as("%s is written by the Maven build (generate-test-resources)", classpath).exists();
         List<String> entries = new ArrayList<>(List.of(ROOT.resolve(module).resolve("target/classes").toString()));
         try {
             entries.addAll(List.of(Files.readString(classpath).trim().split(File.pathSeparator)));
