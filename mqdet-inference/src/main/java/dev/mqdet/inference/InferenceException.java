@@ -55,4 +55,11 @@ public class InferenceException extends RuntimeException {
             super(message, cause);
         }
     }
+
+    /** The configured device cannot be used here: a GPU asked of a CPU libtorch, or a CUDA libtorch without its driver. */
+    public static class DeviceUnavailableException extends InferenceException {
+        public DeviceUnavailableException(String message) {
+            super(message);
+        }
+    }
 }

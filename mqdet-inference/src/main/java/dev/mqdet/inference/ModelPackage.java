@@ -24,6 +24,8 @@ public final class ModelPackage {
 
     /** Name of the package shipped inside this jar (and in the repository's {@code models/} folder). */
     public static final String SHIPPED_NAME = "mqdet-synth-v1";
+    /** The environment variable naming the folder {@link #shipped()} unpacks into (default {@code ~/.cache/mqdet/models}). */
+    public static final String CACHE_VARIABLE = "MQDET_MODEL_CACHE";
     private static final List<String> FILES = List.of("model.json", "detector.pt", "exemplar_encoder.pt", "tokenizer.json");
     private static final List<String> DETECTOR_INPUTS = List.of("images", "token_ids", "token_mask", "exemplar_feats", "exemplar_mask");
 
@@ -91,6 +93,7 @@ public final class ModelPackage {
      */
     public static ModelPackage shipped() {
         String base = "/dev/mqdet/inference/shipped/" + SHIPPED_NAME + "/";
+        String cacheRoot = null;
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (String file : FILES) {
@@ -99,7 +102,7 @@ public final class ModelPackage {
                 }
             }
             String hash = HexFormat.of().formatHex(digest.digest()).substring(0, 16);
-            String cacheRoot = System.getenv().getOrDefault("MQDET_MODEL_CACHE",
+            cacheRoot = System.getenv().getOrDefault(CACHE_VARIABLE,
                     Path.of(System.getProperty("user.home"), ".cache", "mqdet", "models").toString());
             Path target = Path.of(cacheRoot, SHIPPED_NAME + "-" + hash);
             if (!Files.isRegularFile(target.resolve("model.json"))) {
@@ -120,7 +123,8 @@ public final class ModelPackage {
             }
             return load(target);
         } catch (IOException | NoSuchAlgorithmException e) {
-            throw new ModelPackageException("could not unpack the shipped model package: " + e.getMessage(), e);
+            throw new ModelPackageException("could not unpack the shipped model package into " + cacheRoot + " (" + e
+                    + "); set " + CACHE_VARIABLE + " to a writable folder, or mqdet.model.dir to an unpacked package", e);
         }
     }
 

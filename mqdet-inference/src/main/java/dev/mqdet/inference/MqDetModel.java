@@ -3,7 +3,6 @@ package dev.mqdet.inference;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
 import dev.mqdet.inference.ImageDecoder.PreparedImage;
@@ -54,7 +53,8 @@ public final class MqDetModel implements AutoCloseable {
     /**
      * Settings of a loaded model; build them with {@link #builder()} (DJL style: {@code opt...} setters).
      *
-     * @param device        "auto" (GPU when the engine sees one), "cpu", "gpu" or "gpu:N"
+     * @param device        "auto", "cpu", "gpu" or "gpu:N"; {@link DeviceRule} decides what auto means and refuses
+     *                      a device this process cannot use
      * @param poolSize      torch threads, one predictor each; concurrent callers beyond it wait. On CPU the cores are
      *                      shared out: each forward gets cores / poolSize intra-op threads (see {@link #intraOpThreads}),
      *                      so 1 runs one batch on every core and 2 runs two batches side by side; on a GPU, 2 overlaps
@@ -172,7 +172,9 @@ public final class MqDetModel implements AutoCloseable {
         this.pkg = pkg;
         this.options = options;
         setDefault("ai.djl.pytorch.num_threads", Integer.toString(intraOpThreads(options.poolSize())));
-        Device device = device(options.device());
+        DeviceRule.Choice choice = DeviceRule.fromEnvironment().choose(options.device());
+        log.info(choice.logLine());
+        Device device = choice.device();
         try {
             this.detector = Model.newInstance("detector", device, "PyTorch");
             detector.load(pkg.dir(), "detector");
@@ -398,14 +400,6 @@ public final class MqDetModel implements AutoCloseable {
         if (box.x1() < 0 || box.y1() < 0 || box.x2() > image.width() || box.y2() > image.height()) {
             throw new InvalidBoxException("exemplar box " + box + " lies outside its " + image.width() + "x" + image.height() + " image");
         }
-    }
-
-    private static Device device(String name) {
-        return switch (name) {
-            case "auto" -> Engine.getEngine("PyTorch").getGpuCount() > 0 ? Device.gpu() : Device.cpu();
-            case "cpu" -> Device.cpu();
-            default -> Device.fromName(name);
-        };
     }
 
     /**

@@ -192,7 +192,7 @@ class ComposeConsistencyTest {
         // Kafka's internal listener and the Schema Registry's port are the addresses the services are given.
         assertThat(COMPOSE.environment("kafka", Map.of()).get("KAFKA_LISTENERS")).contains("PLAINTEXT://:9092");
         assertThat(COMPOSE.environment("schema-registry", Map.of()).get("SCHEMA_REGISTRY_LISTENERS")).isEqualTo("http://0.0.0.0:8081");
-        assertThat(COMPOSE.healthcheck("schema-registry")).contains("http://localhost:8081/");
+        assertThat(COMPOSE.healthcheck("schema-registry")).contains("/dev/tcp/localhost/8081").contains("GET /subjects ");
         assertThat(COMPOSE.healthcheck("kafka")).contains("localhost:9092");
         // Dockerfiles: the same ports, health endpoints and main classes.
         String streamsDockerfile = read("docker/streams-app.Dockerfile");

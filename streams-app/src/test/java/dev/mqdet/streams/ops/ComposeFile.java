@@ -154,4 +154,38 @@ final class ComposeFile {
         Object test = map.get("test");
         return test instanceof List<?> list ? String.join(" ", list.stream().map(String::valueOf).toList()) : String.valueOf(test);
     }
+
+    /** The service's {@code volumes} in short syntax, as written ({@code source:target[:mode]}). */
+    List<String> volumes(String service) {
+        Object volumes = service(service).get("volumes");
+        List<String> out = new ArrayList<>();
+        if (volumes instanceof List<?> list) {
+            for (Object volume : list) {
+                if (volume instanceof Map<?, ?>) {
+                    throw new AssertionError(file + ": " + service + " uses the long volume syntax, which these checks do not read");
+                }
+                out.add(String.valueOf(volume));
+            }
+        }
+        return out;
+    }
+
+    /** The service's {@code build} section ({@code context}, {@code dockerfile}, {@code target}), or null when it pulls. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> build(String service) {
+        Object build = service(service).get("build");
+        if (build instanceof String context) {
+            return Map.of("context", context);
+        }
+        return (Map<String, Object>) build;
+    }
+
+    /** The healthcheck's test as its words ({@code CMD ...} or {@code CMD-SHELL ...}), Compose's {@code $$} read as {@code $}. */
+    List<String> healthcheckTest(String service) {
+        Object healthcheck = service(service).get("healthcheck");
+        if (!(healthcheck instanceof Map<?, ?> map) || !(map.get("test") instanceof List<?> test)) {
+            throw new AssertionError("service " + service + " has no healthcheck test in list form");
+        }
+        return test.stream().map(word -> interpolate(String.valueOf(word), Map.of())).toList();
+    }
 }
