@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.events.Exemplar;
 import dev.mqdet.inference.eval.EvalSet;
-import dev.mqdet.streams.demo.DemoCommand;
-import dev.mqdet.streams.demo.DemoWorld;
-import dev.mqdet.streams.demo.PipelineClient;
+import dev.mqdet.client.SyntheticWorld;
+import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.ApicurioRegistry;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
@@ -53,7 +52,7 @@ class ImageEnvironmentTest {
         Dockerfile.Stage streamsStage = Dockerfile.load(ROOT.resolve("docker/streams-app.Dockerfile"))
                 .stage(String.valueOf(compose.build("streams-app-cpu").get("target")));
         Dockerfile.Stage registryStage = Dockerfile.load(ROOT.resolve("docker/exemplar-registry.Dockerfile")).last();
-        DemoWorld world = DemoWorld.load(ROOT.resolve("models/synth-eval"));
+        SyntheticWorld world = SyntheticWorld.load(ROOT.resolve("models/synth-eval"));
         EvalSet.Category category = world.categories(List.of(92)).get(0); // green dotted diamond
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "image-env-");
                 ImageRuntime streams = ImageRuntime.prepare(streamsStage, Files.createDirectories(temp.resolve("streams-fs")), "streams-app");
@@ -61,7 +60,7 @@ class ImageEnvironmentTest {
             client.createTopics(1);
             Map<String, String> variables = Map.of("MQDET_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
                     "MQDET_SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl(), "MQDET_REGISTRY_TOKEN", TOKEN,
-                    "MQDET_APPLICATION_ID", "image-env", "MQDET_DETECT_SCORE_THRESHOLD", DemoCommand.DEMO_THRESHOLD);
+                    "MQDET_APPLICATION_ID", "image-env", "MQDET_DETECT_SCORE_THRESHOLD", SyntheticWorld.SHOWCASE_THRESHOLD);
 
             int registryPort = ApicurioRegistry.freePort();
             Map<String, String> registryService = new HashMap<>(compose.environment("exemplar-registry", variables));
@@ -175,7 +174,7 @@ class ImageEnvironmentTest {
                 "box", Map.of("x1", box.getX1(), "y1", box.getY1(), "x2", box.getX2(), "y2", box.getY2()));
     }
 
-    private static int sceneWith(DemoWorld world, EvalSet.Category category) {
+    private static int sceneWith(SyntheticWorld world, EvalSet.Category category) {
         for (int i = 0; i < world.evalSet().images().size(); i++) {
             if (!world.truth(i, List.of(category)).isEmpty()) {
                 return i;
