@@ -58,7 +58,8 @@ public final class ImageDecoder {
         try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
             if (!readers.hasNext()) {
-                throw new InvalidImageException("not a JPEG or PNG image (first bytes " + hexPrefix(bytes) + ")");
+                // No bytes in the message: it goes into dead letters, and the bytes may be a fetched file's.
+                throw new InvalidImageException("not a JPEG or PNG image (" + bytes.length + " bytes, no known image signature)");
             }
             ImageReader reader = readers.next();
             try {
@@ -125,13 +126,5 @@ public final class ImageDecoder {
             }
         }
         return new PreparedImage(chw, scale, width, height);
-    }
-
-    private static String hexPrefix(byte[] bytes) {
-        StringBuilder hex = new StringBuilder();
-        for (int i = 0; i < Math.min(8, bytes.length); i++) {
-            hex.append(String.format("%02x", bytes[i]));
-        }
-        return hex.toString();
     }
 }

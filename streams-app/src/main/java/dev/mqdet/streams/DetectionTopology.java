@@ -73,7 +73,8 @@ public final class DetectionTopology {
 
         // 3. Images: buffer, join with the query set, detect in batches.
         BatchedDetectionProcessor.Settings detector = new BatchedDetectionProcessor.Settings(model, images.deserializer(),
-                new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)),
+                new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES),
+                        java.time.Duration.ofMillis(config.getLong(StreamsAppConfig.FETCH_TIMEOUT_MS))),
                 EMBEDDINGS_STORE, config.getInt(StreamsAppConfig.BATCH_SIZE), config.getLong(StreamsAppConfig.BATCH_MAX_WAIT_MS),
                 config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS), config.getInt(StreamsAppConfig.MAX_CATEGORIES),
                 config.getBoolean(StreamsAppConfig.BATCH_PIPELINED), metrics);

@@ -42,6 +42,7 @@ public final class StreamsAppConfig {
     public static final String MAX_IMAGE_PIXELS = "mqdet.image.max-pixels";
     public static final String MAX_IMAGE_BYTES = "mqdet.image.max-bytes";
     public static final String FETCH_ALLOWED_PREFIXES = "mqdet.image.fetch.allowed-prefixes";
+    public static final String FETCH_TIMEOUT_MS = "mqdet.image.fetch.timeout-ms";
     public static final String UNKNOWN_QUERY_SET_WAIT_MS = "mqdet.query-set.unknown-wait-ms";
     public static final String MAX_CATEGORIES = "mqdet.query-set.max-categories";
     public static final String HTTP_PORT = "mqdet.http.port";
@@ -65,6 +66,7 @@ public final class StreamsAppConfig {
             Map.entry(MAX_IMAGE_PIXELS, "40000000"),
             Map.entry(MAX_IMAGE_BYTES, Integer.toString(16 << 20)),
             Map.entry(FETCH_ALLOWED_PREFIXES, ""), // e.g. "https://images.example.com/,file:/data/images/"
+            Map.entry(FETCH_TIMEOUT_MS, "10000"), // one HTTP fetch, connect to last byte
             Map.entry(UNKNOWN_QUERY_SET_WAIT_MS, "0"),
             Map.entry(MAX_CATEGORIES, "5000"),
             Map.entry(HTTP_PORT, "8080"),
