@@ -55,6 +55,11 @@ public final class ImageSource {
         this(allowedPrefixes, maxBytes, DEFAULT_HTTP_DEADLINE);
     }
 
+    /** Throws an {@link IllegalArgumentException} naming the first prefix that cannot be used as an allowed prefix. */
+    public static void checkAllowedPrefixes(List<String> allowedPrefixes) {
+        AllowedLocations.of(allowedPrefixes);
+    }
+
     public byte[] bytes(ImageEvent event) {
         if (event.getImage() instanceof InlineImage inline) {
             return copy(inline.getData());
