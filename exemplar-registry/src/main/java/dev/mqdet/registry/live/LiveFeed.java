@@ -264,7 +264,7 @@ public final class LiveFeed implements AutoCloseable {
         }
         consumer.wakeup();
         try {
-            thread.join(10_000);
+            thread.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

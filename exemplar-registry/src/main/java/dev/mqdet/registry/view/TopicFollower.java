@@ -213,7 +213,7 @@ public final class TopicFollower implements AutoCloseable {
         if (thread != null) {
             consumer.wakeup();
             try {
-                thread.join(10_000);
+                thread.join(5_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
