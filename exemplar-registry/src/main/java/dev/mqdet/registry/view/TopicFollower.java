@@ -46,6 +46,7 @@ public final class TopicFollower implements AutoCloseable {
     private static final long MIN_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 5_000;
     private static final long NO_DEADLINE = Long.MIN_VALUE;
+    private static final long PROBE_INTERVAL_MS = 10_000;
 
     private final String topic;
     private final Deserializer<ExemplarQuery> values;
@@ -114,11 +115,17 @@ public final class TopicFollower implements AutoCloseable {
 
     private void follow() {
         long backoffMs = MIN_BACKOFF_MS;
+        long nextProbe = 0;
         try {
             while (running.get()) {
                 try {
                     for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                         apply(record, NO_DEADLINE);
+                    }
+                    if (System.currentTimeMillis() >= nextProbe) {
+                        // poll() just returns nothing while the broker is away; asking for the end offsets notices it.
+                        consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(5));
+                        nextProbe = System.currentTimeMillis() + PROBE_INTERVAL_MS;
                     }
                     health.ok();
                     backoffMs = MIN_BACKOFF_MS;
