@@ -5,6 +5,7 @@ import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.registry.api.HttpApi;
 import dev.mqdet.registry.config.Limits;
 import dev.mqdet.registry.config.RegistryConfig;
+import dev.mqdet.registry.health.Health;
 import dev.mqdet.registry.live.LiveFeed;
 import dev.mqdet.registry.store.QuerySetStore;
 import dev.mqdet.registry.store.TopicSetup;
@@ -48,6 +49,12 @@ public final class RegistryServer implements AutoCloseable {
     /** Starts the service; fails with a message naming the setting when the configuration is unusable. */
     public static RegistryServer start(RegistryConfig config) {
         String token = config.get("registry.token");
+        String host = config.get("registry.host");
+        if (token.isEmpty() && !isLoopback(host)) {
+            throw new IllegalArgumentException("registry.host " + host + " is reachable beyond this machine, and no token is set: set "
+                    + "registry.token (environment " + RegistryConfig.envName("registry.token") + ", at least "
+                    + RegistryConfig.MIN_TOKEN_LENGTH + " characters) or listen on 127.0.0.1");
+        }
         if (token.length() < RegistryConfig.MIN_TOKEN_LENGTH) {
             throw new IllegalArgumentException("registry.token (environment " + RegistryConfig.envName("registry.token")
                     + ") must be set to a secret of at least " + RegistryConfig.MIN_TOKEN_LENGTH + " characters: writes need it");
@@ -71,8 +78,10 @@ public final class RegistryServer implements AutoCloseable {
                     serde.serializer(), maxRecordBytes);
             parts.add(writer);
 
+            Health health = new Health();
             QuerySetView view = new QuerySetView();
-            TopicFollower follower = new TopicFollower(config.kafkaClientConfig(), topic, serde.deserializer(), view);
+            TopicFollower follower = new TopicFollower(config.kafkaClientConfig(), topic, serde.deserializer(), view,
+                    health.register("exemplar-queries-follower", Health.Impact.UNHEALTHY));
             parts.add(follower);
             follower.rebuild(Duration.ofSeconds(60));
             follower.startFollowing();
@@ -81,13 +90,14 @@ public final class RegistryServer implements AutoCloseable {
             if (config.getBoolean("registry.live.enabled")) {
                 feed = new LiveFeed(config.kafkaClientConfig(), config.get("registry.detections.topic"), config.get("registry.images.topic"),
                         Topics.DETECTIONS.valueSerde(registry).deserializer(), Topics.IMAGES.valueSerde(registry).deserializer(),
-                        config.getInt("registry.live.events", 1, 10_000), config.getLong("registry.live.image.bytes", 0, Long.MAX_VALUE));
+                        config.getInt("registry.live.events", 1, 10_000), config.getLong("registry.live.image.bytes", 0, Long.MAX_VALUE),
+                        health.register("live-feed", Health.Impact.DEGRADED));
                 parts.add(feed);
                 feed.start();
             }
 
             QuerySetStore store = new QuerySetStore(view, writer, limits, Clock.systemUTC());
-            HttpApi api = new HttpApi(store, new CategoryValidator(limits), feed, new ObjectMapper(), config);
+            HttpApi api = new HttpApi(store, new CategoryValidator(limits), feed, new ObjectMapper(), config, health);
             Javalin app = api.create();
             app.start(config.get("registry.host"), config.getInt("registry.port", 0, 65535));
             log.info("exemplar registry serving on http://{}:{}/ (topic {}, {} query sets)",
@@ -98,6 +108,12 @@ public final class RegistryServer implements AutoCloseable {
             closeAll(parts);
             throw e;
         }
+    }
+
+    /** Loopback only: 127.0.0.0/8, ::1 or localhost. */
+    static boolean isLoopback(String host) {
+        String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+        return h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.matches("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
     }
 
     /** The port actually bound (useful with {@code registry.port=0}). */

@@ -47,22 +47,22 @@ public final class ModelPackage {
         this.dir = dir;
         this.contract = json;
         this.modelId = text(json, "/name");
-        int height = integer(json, "/image/height");
-        int width = integer(json, "/image/width");
+        int height = positive(json, "/image/height");
+        int width = positive(json, "/image/width");
         if (height != width) {
             throw new ModelPackageException(where("/image") + ": height " + height + " != width " + width + "; only square inputs are supported");
         }
         this.imageSize = height;
         this.mean = floats(json, "/image/mean", 3);
         this.std = floats(json, "/image/std", 3);
-        this.maxTokens = integer(json, "/text/max_tokens");
+        this.maxTokens = positive(json, "/text/max_tokens");
         this.padId = integer(json, "/text/pad_id");
         integer(json, "/text/unk_id");
         this.maskId = integer(json, "/text/mask_id");
         this.visionOnlyMaskTokens = integer(json, "/text/vision_only_mask_tokens");
-        this.featureDim = integer(json, "/exemplars/feature_dim");
-        this.maxExemplars = integer(json, "/exemplars/max_exemplars_per_category");
-        this.maxCategoriesPerForward = integer(json, "/detector/max_categories_per_forward");
+        this.featureDim = positive(json, "/exemplars/feature_dim");
+        this.maxExemplars = positive(json, "/exemplars/max_exemplars_per_category");
+        this.maxCategoriesPerForward = positive(json, "/detector/max_categories_per_forward");
         if (visionOnlyMaskTokens < 1 || visionOnlyMaskTokens > maxTokens) {
             throw new ModelPackageException(where("/text/vision_only_mask_tokens") + " must be between 1 and max_tokens " + maxTokens);
         }
@@ -191,6 +191,15 @@ public final class ModelPackage {
             throw new ModelPackageException(where(pointer) + " is missing (a non-negative integer)");
         }
         return node.asInt();
+    }
+
+    /** A count or size: 0 would make a chunked loop (max_categories_per_forward) never advance, or a shape empty. */
+    private int positive(JsonNode json, String pointer) {
+        int value = integer(json, pointer);
+        if (value < 1) {
+            throw new ModelPackageException(where(pointer) + " is " + value + "; it must be at least 1");
+        }
+        return value;
     }
 
     private float[] floats(JsonNode json, String pointer, int length) {

@@ -39,6 +39,19 @@ class ModelPackageTest {
     }
 
     @Test
+    void aZeroChunkSizeIsRefusedAtLoad(@TempDir Path dir) throws IOException {
+        // detectBatch steps through categories max_categories_per_forward at a time: 0 would never advance.
+        Path copy = copyOf(dir);
+        editContract(copy, json -> ((ObjectNode) json.get("detector")).put("max_categories_per_forward", 0));
+        assertThatThrownBy(() -> ModelPackage.load(copy)).isInstanceOf(ModelPackageException.class)
+                .hasMessageContaining("/detector/max_categories_per_forward is 0; it must be at least 1");
+        Path other = copyOf(dir.resolve("b"));
+        editContract(other, json -> ((ObjectNode) json.get("exemplars")).put("max_exemplars_per_category", 0));
+        assertThatThrownBy(() -> ModelPackage.load(other)).isInstanceOf(ModelPackageException.class)
+                .hasMessageContaining("/exemplars/max_exemplars_per_category is 0");
+    }
+
+    @Test
     void mismatchedShapeInTheContractIsNamed(@TempDir Path dir) throws IOException {
         Path copy = copyOf(dir);
         editContract(copy, json -> ((ObjectNode) json.get("exemplars")).put("feature_dim", 7));

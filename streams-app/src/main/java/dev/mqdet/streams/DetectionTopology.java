@@ -17,6 +17,7 @@ import dev.mqdet.streams.encode.EmbeddingStoreUpdater;
 import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import dev.mqdet.topics.Topics;
+import java.time.Duration;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
@@ -83,7 +84,8 @@ public final class DetectionTopology {
         DetectorSettings detector = DetectorSettings.builder()
                 .optModel(model)
                 .optImages(images.deserializer())
-                .optImageSource(new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES)))
+                .optImageSource(new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES),
+                        Duration.ofMillis(config.getLong(StreamsAppConfig.FETCH_TIMEOUT_MS))))
                 .optQuerySets(querySets)
                 .optMetrics(metrics)
                 .optBatchSize(config.getInt(StreamsAppConfig.BATCH_SIZE))

@@ -118,12 +118,14 @@ public final class PipelineApp implements AutoCloseable {
 
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        // 20 s: with the HTTP server and the model after it, a SIGTERM ends within 30 s (orchestrators' usual grace period)
+        boolean closed = streams.close(Duration.ofSeconds(20));
         streamsMetrics.close();
         if (http != null) {
             http.close();
         }
         model.close();
         meters.close();
+        log.info("streams app closed: Kafka Streams {}{}", streams.state(), closed ? "" : " (its threads did not stop within 20 s)");
     }
 }

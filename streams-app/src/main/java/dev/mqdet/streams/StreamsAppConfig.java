@@ -1,17 +1,24 @@
 package dev.mqdet.streams;
 
+import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.topics.Topics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Pattern;
 import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The streams app's configuration: a properties file, overridden by environment variables, overridden by
@@ -24,6 +31,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * {@code KAFKA_PROCESSING_GUARANTEE} or {@code KAFKA_SECURITY_PROTOCOL}.
  */
 public final class StreamsAppConfig {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamsAppConfig.class);
 
     public static final String TOPIC_IMAGES = "mqdet.topic.images";
     public static final String TOPIC_EXEMPLAR_QUERIES = "mqdet.topic.exemplar-queries";
@@ -45,6 +54,7 @@ public final class StreamsAppConfig {
     public static final String MAX_IMAGE_PIXELS = "mqdet.image.max-pixels";
     public static final String MAX_IMAGE_BYTES = "mqdet.image.max-bytes";
     public static final String FETCH_ALLOWED_PREFIXES = "mqdet.image.fetch.allowed-prefixes";
+    public static final String FETCH_TIMEOUT_MS = "mqdet.image.fetch.timeout-ms";
     public static final String UNKNOWN_QUERY_SET_WAIT_MS = "mqdet.query-set.unknown-wait-ms";
     public static final String MAX_CATEGORIES = "mqdet.query-set.max-categories";
     public static final String MAX_WAITING_FOR_QUERY_SET = "mqdet.query-set.max-waiting";
@@ -62,43 +72,81 @@ public final class StreamsAppConfig {
                 TOPIC_EXEMPLAR_QUERIES_DLQ, prefix + Topics.EXEMPLAR_QUERIES_DLQ.defaultName());
     }
 
+    /** One app key: its default and the rule its value must follow. */
+    public record Setting(String key, String defaultValue, SettingRule rule) {}
+
+    /**
+     * Every {@code mqdet.*} key, its default and its rule: the one table to extend with a new key. A key not in it is
+     * refused at start, and so is a value its rule does not allow.
+     */
+    public static final Map<String, Setting> SETTINGS = table(
+            new Setting(TOPIC_IMAGES, Topics.IMAGES.defaultName(), SettingRule.topicName()),
+            new Setting(TOPIC_EXEMPLAR_QUERIES, Topics.EXEMPLAR_QUERIES.defaultName(), SettingRule.topicName()),
+            new Setting(TOPIC_EXEMPLAR_EMBEDDINGS, Topics.EXEMPLAR_EMBEDDINGS.defaultName(), SettingRule.topicName()),
+            new Setting(TOPIC_DETECTIONS, Topics.DETECTIONS.defaultName(), SettingRule.topicName()),
+            new Setting(TOPIC_DLQ, Topics.IMAGES_DLQ.defaultName(), SettingRule.topicName()),
+            new Setting(TOPIC_EXEMPLAR_QUERIES_DLQ, Topics.EXEMPLAR_QUERIES_DLQ.defaultName(), SettingRule.topicName()),
+            // empty: the model package shipped in the jar; otherwise its folder, which ModelPackage.load checks
+            new Setting(MODEL_DIR, "", SettingRule.any("a model package folder, or empty for the shipped one")),
+            new Setting(MODEL_DEVICE, "auto", SettingRule.oneOf(List.of("auto", "cpu", "gpu"), "gpu:<n>", Pattern.compile("gpu:[0-9]{1,3}"))),
+            // CPU: two batches side by side, half the cores each; GPU: one batch's CPU work overlaps another's GPU work
+            new Setting(MODEL_PREDICTORS, "2", SettingRule.intRange(1, 64)),
+            new Setting(BATCH_SIZE, "8", SettingRule.intRange(1, 1024)),
+            new Setting(BATCH_MAX_WAIT_MS, "100", SettingRule.longRange(0, 600_000)),
+            // inference on a worker thread while the stream thread reads on
+            new Setting(BATCH_PIPELINED, "true", SettingRule.bool()),
+            // a batch starts as soon as a predictor is free; "fill" waits for a full batch or max-wait
+            new Setting(BATCH_DISPATCH, "eager", SettingRule.oneOf(List.of("eager", "fill"), null, null)),
+            // longest the stream thread waits for a job slot before it goes back to Kafka (commits, polls)
+            new Setting(BATCH_MAX_BLOCK_MS, "2000", SettingRule.longRange(1, 60_000)),
+            new Setting(SCORE_THRESHOLD, "0.3", SettingRule.floatRange(0, false, 1)),
+            new Setting(NMS_IOU, "0.5", SettingRule.floatRange(0, true, 1)),
+            new Setting(MAX_DETECTIONS, "100", SettingRule.intRange(1, 100_000)),
+            new Setting(MAX_IMAGE_PIXELS, "40000000", SettingRule.longRange(1, 1L << 31)),
+            new Setting(MAX_IMAGE_BYTES, Integer.toString(16 << 20), SettingRule.intRange(1, 1 << 30)),
+            // e.g. "https://images.example.com/,file:/data/images/"
+            new Setting(FETCH_ALLOWED_PREFIXES, "", SettingRule.of("a comma-separated list of http(s):// or file: prefixes",
+                    value -> ImageSource.checkAllowedPrefixes(list(value)))),
+            // one HTTP fetch, connect to last byte
+            new Setting(FETCH_TIMEOUT_MS, "10000", SettingRule.longRange(1, 600_000)),
+            new Setting(UNKNOWN_QUERY_SET_WAIT_MS, "0", SettingRule.longRange(0, 86_400_000)),
+            new Setting(MAX_CATEGORIES, "5000", SettingRule.intRange(1, 100_000)),
+            // per task; more are dead-lettered at once
+            new Setting(MAX_WAITING_FOR_QUERY_SET, "10000", SettingRule.intRange(1, 10_000_000)),
+            // exemplar vectors kept ready for the model (576 floats each for the shipped model: about 460 MB)
+            new Setting(QUERY_SET_CACHE_VECTORS, "200000", SettingRule.longRange(1, 1L << 40)),
+            // -1: no HTTP server; 0: any free port
+            new Setting(HTTP_PORT, "8080", SettingRule.intRange(-1, 65_535)));
+
     /** Defaults of every key, the documentation of what can be set. */
-    public static final Map<String, String> DEFAULTS = Map.ofEntries(
-            Map.entry(TOPIC_IMAGES, Topics.IMAGES.defaultName()),
-            Map.entry(TOPIC_EXEMPLAR_QUERIES, Topics.EXEMPLAR_QUERIES.defaultName()),
-            Map.entry(TOPIC_EXEMPLAR_EMBEDDINGS, Topics.EXEMPLAR_EMBEDDINGS.defaultName()),
-            Map.entry(TOPIC_DETECTIONS, Topics.DETECTIONS.defaultName()),
-            Map.entry(TOPIC_DLQ, Topics.IMAGES_DLQ.defaultName()),
-            Map.entry(TOPIC_EXEMPLAR_QUERIES_DLQ, Topics.EXEMPLAR_QUERIES_DLQ.defaultName()),
-            Map.entry(MODEL_DIR, ""), // empty: the model package shipped in the jar
-            Map.entry(MODEL_DEVICE, "auto"),
-            Map.entry(MODEL_PREDICTORS, "2"), // CPU: two batches side by side, half the cores each; GPU: one batch's CPU work overlaps another's GPU work
-            Map.entry(BATCH_SIZE, "8"),
-            Map.entry(BATCH_MAX_WAIT_MS, "100"),
-            Map.entry(BATCH_PIPELINED, "true"), // inference on a worker thread while the stream thread reads on
-            Map.entry(BATCH_DISPATCH, "eager"), // a batch starts as soon as a predictor is free; "fill" waits for a full batch or max-wait
-            Map.entry(BATCH_MAX_BLOCK_MS, "2000"), // longest the stream thread waits for a job slot: well inside a transaction's timeout
-            Map.entry(SCORE_THRESHOLD, "0.3"),
-            Map.entry(NMS_IOU, "0.5"),
-            Map.entry(MAX_DETECTIONS, "100"),
-            Map.entry(MAX_IMAGE_PIXELS, "40000000"),
-            Map.entry(MAX_IMAGE_BYTES, Integer.toString(16 << 20)),
-            Map.entry(FETCH_ALLOWED_PREFIXES, ""), // e.g. "https://images.example.com/,file:/data/images/"
-            Map.entry(UNKNOWN_QUERY_SET_WAIT_MS, "0"),
-            Map.entry(MAX_CATEGORIES, "5000"),
-            Map.entry(MAX_WAITING_FOR_QUERY_SET, "10000"), // per task; more are dead-lettered at once
-            Map.entry(QUERY_SET_CACHE_VECTORS, "200000"), // exemplar vectors kept ready for the model (576 floats each: about 460 MB)
-            Map.entry(HTTP_PORT, "8080"),
-            Map.entry(StreamsConfig.APPLICATION_ID_CONFIG, "mqdet-streams"),
-            Map.entry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2),
-            Map.entry("processing.exception.handler.global.enabled", "true"),
-            // The stream thread forwards a finished batch when it comes back from poll: a short poll answers sooner
-            // when no new record arrives (Kafka's default is 100 ms).
-            Map.entry(StreamsConfig.POLL_MS_CONFIG, "10"),
-            // A dead letter carries the original image bytes: room for the largest record the topics take.
-            Map.entry("producer.max.request.size", Integer.toString(dev.mqdet.topics.Topic.MAX_MESSAGE_BYTES)),
-            // Never act on an aborted registry write, also under at_least_once (exactly-once sets this itself).
-            Map.entry("consumer.isolation.level", "read_committed"));
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> defaults = new HashMap<>();
+        SETTINGS.values().forEach(setting -> defaults.put(setting.key(), setting.defaultValue()));
+        defaults.put(StreamsConfig.APPLICATION_ID_CONFIG, "mqdet-streams");
+        defaults.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        defaults.put("processing.exception.handler.global.enabled", "true");
+        // The stream thread forwards a finished batch when it comes back from poll: a short poll answers sooner
+        // when no new record arrives (Kafka's default is 100 ms).
+        defaults.put(StreamsConfig.POLL_MS_CONFIG, "10");
+        // A dead letter carries the original image bytes: room for the largest record the topics take.
+        defaults.put("producer.max.request.size", Integer.toString(dev.mqdet.topics.Topic.MAX_MESSAGE_BYTES));
+        // Never act on an aborted registry write, also under at_least_once (exactly-once sets this itself).
+        defaults.put("consumer.isolation.level", "read_committed");
+        return Map.copyOf(defaults);
+    }
+
+    private static Map<String, Setting> table(Setting... settings) {
+        Map<String, Setting> table = new LinkedHashMap<>();
+        for (Setting setting : settings) {
+            if (table.put(setting.key(), setting) != null) {
+                throw new IllegalStateException("key " + setting.key() + " is listed twice");
+            }
+            setting.rule().check(setting.key(), setting.defaultValue()); // a default is a value like any other
+        }
+        return Collections.unmodifiableMap(table);
+    }
 
     private final Map<String, String> values;
 
@@ -106,7 +154,12 @@ public final class StreamsAppConfig {
         this.values = Map.copyOf(values);
     }
 
-    /** Defaults, then the file (if any), then the environment, then {@code overrides}. */
+    /**
+     * Defaults, then the file (if any), then the environment, then {@code overrides}; every {@code mqdet.*} key is then
+     * checked against {@link #SETTINGS}.
+     *
+     * @throws InvalidConfigurationException for an unknown {@code mqdet.*} key or a value outside its rule
+     */
     public static StreamsAppConfig load(Path file, Map<String, String> environment, Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>(DEFAULTS);
         if (file != null) {
@@ -118,14 +171,77 @@ public final class StreamsAppConfig {
             }
             properties.stringPropertyNames().forEach(key -> values.put(key, properties.getProperty(key)));
         }
+        List<String> ignored = new ArrayList<>();
         environment.forEach((name, value) -> {
             String key = keyOf(name);
             if (key != null) {
                 values.put(key, value);
+            } else if (name.startsWith("KAFKA_") || name.startsWith("MQDET_")) {
+                ignored.add(name);
             }
         });
+        if (!ignored.isEmpty()) {
+            // Names only: values may be secrets. Orchestrators set KAFKA_PORT and the like on their own.
+            Collections.sort(ignored);
+            log.info("ignored environment variables that set no streams app, Kafka or Schema Registry setting: {}", ignored);
+        }
         values.putAll(overrides);
+        validate(values);
         return new StreamsAppConfig(values);
+    }
+
+    private static void validate(Map<String, String> values) {
+        List<String> keys = new ArrayList<>(values.keySet());
+        Collections.sort(keys);
+        for (String key : keys) {
+            if (!key.startsWith("mqdet.")) {
+                continue;
+            }
+            Setting setting = SETTINGS.get(key);
+            if (setting == null) {
+                String near = closest(key);
+                throw new InvalidConfigurationException(key, "unknown configuration key " + key
+                        + (near == null ? "" : "; did you mean " + near + "?") + " (known keys: " + SETTINGS.keySet() + ")");
+            }
+            String value = values.get(key);
+            if (value == null) {
+                throw new InvalidConfigurationException(key, "configuration key " + key + " has no value");
+            }
+            setting.rule().check(key, value);
+        }
+    }
+
+    /** The known key nearest to {@code key} in edit distance, if near enough to be a typo. */
+    private static String closest(String key) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String known : SETTINGS.keySet()) {
+            int distance = editDistance(key, known);
+            if (distance < bestDistance) {
+                best = known;
+                bestDistance = distance;
+            }
+        }
+        return bestDistance <= Math.max(3, key.length() / 4) ? best : null;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     public static StreamsAppConfig of(Map<String, String> overrides) {
@@ -133,7 +249,7 @@ public final class StreamsAppConfig {
     }
 
     /** The configuration key an environment variable sets, or null when it is not one of ours. */
-    static String keyOf(String variable) {
+    public static String keyOf(String variable) {
         String lower = variable.toLowerCase(Locale.ROOT);
         if (variable.equals("MQDET_BOOTSTRAP_SERVERS")) { // the same names the exemplar registry reads
             return "bootstrap.servers";
@@ -144,11 +260,12 @@ public final class StreamsAppConfig {
         if (variable.startsWith("MQDET_")) {
             String rest = lower.substring("mqdet_".length());
             // MQDET_BATCH_MAX_WAIT_MS -> mqdet.batch.max-wait-ms: compare with '-' and '.' both read as '_'
-            return DEFAULTS.keySet().stream().filter(k -> k.replace('-', '_').replace('.', '_').equals("mqdet_" + rest))
+            return SETTINGS.keySet().stream().filter(k -> k.replace('-', '_').replace('.', '_').equals("mqdet_" + rest))
                     .findFirst().orElse(null);
         }
         if (variable.startsWith("KAFKA_")) {
-            return lower.substring("kafka_".length()).replace('_', '.');
+            String key = lower.substring("kafka_".length()).replace('_', '.');
+            return KafkaSettingNames.isKnown(key) ? key : null;
         }
         return null;
     }
@@ -183,8 +300,12 @@ public final class StreamsAppConfig {
     }
 
     public List<String> getList(String key) {
-        String value = get(key).trim();
-        return value.isEmpty() ? List.of() : List.of(value.split("\\s*,\\s*"));
+        return list(get(key));
+    }
+
+    private static List<String> list(String value) {
+        String trimmed = value.trim();
+        return trimmed.isEmpty() ? List.of() : List.of(trimmed.split("\\s*,\\s*"));
     }
 
     /** Every key that is not the app's own: Kafka Streams, clients and schema registry settings. */

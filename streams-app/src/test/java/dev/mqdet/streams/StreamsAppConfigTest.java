@@ -58,4 +58,86 @@ class StreamsAppConfigTest {
         assertThatThrownBy(() -> StreamsAppConfig.of(Map.of(StreamsAppConfig.BATCH_PIPELINED, "ture")).getBoolean(StreamsAppConfig.BATCH_PIPELINED))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mqdet.batch.pipelined").hasMessageContaining("ture");
     }
+
+    @Test
+    void aBatchSizeOrChunkOfZeroIsRefusedNamingKeyAndRange() {
+        assertThatThrownBy(() -> StreamsAppConfig.of(Map.of(StreamsAppConfig.BATCH_SIZE, "0")))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("mqdet.batch.size").hasMessageContaining("from 1 to 1024").hasMessageContaining("'0'");
+        assertThatThrownBy(() -> StreamsAppConfig.load(null, Map.of("MQDET_MODEL_PREDICTORS", "0"), Map.of()))
+                .isInstanceOf(InvalidConfigurationException.class).hasMessageContaining("mqdet.model.predictors");
+    }
+
+    @Test
+    void everyRuleRefusesWhatItMust() {
+        Map<String, String> bad = Map.ofEntries(
+                Map.entry(StreamsAppConfig.BATCH_SIZE, "eight"),
+                Map.entry(StreamsAppConfig.MODEL_PREDICTORS, "0"),
+                Map.entry(StreamsAppConfig.BATCH_MAX_WAIT_MS, "-1"),
+                Map.entry(StreamsAppConfig.BATCH_PIPELINED, "ture"),
+                Map.entry(StreamsAppConfig.SCORE_THRESHOLD, "1.5"),
+                Map.entry(StreamsAppConfig.NMS_IOU, "0"),
+                Map.entry(StreamsAppConfig.MAX_DETECTIONS, "0"),
+                Map.entry(StreamsAppConfig.MAX_IMAGE_PIXELS, "0"),
+                Map.entry(StreamsAppConfig.MAX_IMAGE_BYTES, "0"),
+                Map.entry(StreamsAppConfig.FETCH_ALLOWED_PREFIXES, "https://ok.example.com/,ftp://files.example.com/"),
+                Map.entry(StreamsAppConfig.FETCH_TIMEOUT_MS, "0"),
+                Map.entry(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS, "soon"),
+                Map.entry(StreamsAppConfig.MAX_CATEGORIES, "0"),
+                Map.entry(StreamsAppConfig.HTTP_PORT, "70000"),
+                Map.entry(StreamsAppConfig.MODEL_DEVICE, "tpu"),
+                Map.entry(StreamsAppConfig.TOPIC_IMAGES, "images with spaces"),
+                Map.entry(StreamsAppConfig.TOPIC_DLQ, ""));
+        assertThat(bad.keySet()).as("every key with a range has a bad value here")
+                .containsAll(StreamsAppConfig.SETTINGS.keySet().stream().filter(k -> !k.equals(StreamsAppConfig.MODEL_DIR)
+                        && !k.startsWith("mqdet.topic.")).toList());
+        bad.forEach((key, value) -> assertThatThrownBy(() -> StreamsAppConfig.of(Map.of(key, value))).as(key + "=" + value)
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining(key)
+                .satisfies(e -> assertThat(((InvalidConfigurationException) e).key()).isEqualTo(key)));
+        // Edges that are allowed.
+        StreamsAppConfig edges = StreamsAppConfig.of(Map.of(StreamsAppConfig.HTTP_PORT, "-1", StreamsAppConfig.MODEL_DEVICE, "gpu:1",
+                StreamsAppConfig.SCORE_THRESHOLD, "0", StreamsAppConfig.NMS_IOU, "1", StreamsAppConfig.BATCH_SIZE, "1",
+                StreamsAppConfig.FETCH_ALLOWED_PREFIXES, "https://img.example.com, file:/data/images/"));
+        assertThat(edges.getInt(StreamsAppConfig.HTTP_PORT)).isEqualTo(-1);
+        assertThat(edges.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES)).containsExactly("https://img.example.com", "file:/data/images/");
+    }
+
+    @Test
+    void anUnknownAppKeyIsRefusedWithASuggestion(@TempDir Path dir) throws IOException {
+        assertThatThrownBy(() -> StreamsAppConfig.of(Map.of("mqdet.batch.sise", "8")))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("unknown configuration key mqdet.batch.sise").hasMessageContaining("did you mean mqdet.batch.size?");
+        Path file = dir.resolve("app.properties");
+        Files.writeString(file, "mqdet.completely.different=1\n");
+        assertThatThrownBy(() -> StreamsAppConfig.load(file, Map.of(), Map.of()))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("unknown configuration key mqdet.completely.different").hasMessageNotContaining("did you mean");
+    }
+
+    @Test
+    void onlyKafkaVariablesThatNameARealSettingArePassedThrough() {
+        StreamsAppConfig config = StreamsAppConfig.load(null, Map.of(
+                "KAFKA_PORT", "tcp://10.0.0.1:9092", // what Kubernetes injects for a service named kafka
+                "KAFKA_SERVICE_HOST", "10.0.0.1",
+                "KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "KAFKA_NUM_STREAM_THREADS", "2",
+                "KAFKA_PRODUCER_LINGER_MS", "5",
+                "KAFKA_MAIN_CONSUMER_MAX_POLL_RECORDS", "50",
+                "KAFKA_TOPIC_SEGMENT_MS", "3600000",
+                "KAFKA_BASIC_AUTH_USER_INFO", "u:p",
+                "KAFKA_SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS", "2000",
+                "MQDET_REGISTRY_TOKEN", "not-ours-but-the-registry's"), Map.of());
+        assertThat(config.passThrough())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("num.stream.threads", "2")
+                .containsEntry("producer.linger.ms", "5")
+                .containsEntry("main.consumer.max.poll.records", "50")
+                .containsEntry("topic.segment.ms", "3600000")
+                .doesNotContainKey("port")
+                .doesNotContainKey("service.host");
+        assertThat(config.serdeConfig()).containsEntry("basic.auth.user.info", "u:p")
+                .containsEntry("schema.registry.request.timeout.ms", "2000");
+        assertThat(config.asMap()).doesNotContainKey("mqdet.registry.token");
+    }
 }

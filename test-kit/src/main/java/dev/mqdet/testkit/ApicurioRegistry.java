@@ -35,11 +35,16 @@ public final class ApicurioRegistry implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path logFile;
+    private final Thread shutdownHook;
+    private boolean closed;
 
     private ApicurioRegistry(Process process, int port, Path logFile) {
         this.process = process;
         this.port = port;
         this.logFile = logFile;
+        // The child must not outlive this JVM (SIGTERM, Ctrl-C, System.exit): it would keep its port and memory.
+        this.shutdownHook = new Thread(this::stopProcessTree, "apicurio-registry-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** Launches the server process and returns at once; call {@link #awaitReady()} before use. */
@@ -132,17 +137,44 @@ public final class ApicurioRegistry implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Stops the server process and anything it started; safe to call more than once, also from a shutdown hook. */
     @Override
     public void close() {
-        process.destroy();
+        stopProcessTree();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // called from a shutdown hook: the hook is running or has run
         }
+    }
+
+    private synchronized void stopProcessTree() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+        tree.add(process.toHandle());
+        tree.forEach(ProcessHandle::destroy); // SIGTERM: Quarkus shuts down cleanly
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (ProcessHandle handle : tree) {
+            try {
+                long left = Math.max(0, deadline - System.nanoTime());
+                handle.onExit().get(left, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                handle.destroyForcibly();
+            } catch (InterruptedException e) {
+                tree.forEach(ProcessHandle::destroyForcibly);
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    }
+
+    /** The server process, e.g. to check that it is gone. */
+    public ProcessHandle process() {
+        return process.toHandle();
     }
 
     private void setGlobalCompatibility(HttpClient http, String level) {

@@ -21,11 +21,16 @@ public final class LocalStack implements AutoCloseable {
 
     private final EmbeddedKafka kafka;
     private final ApicurioRegistry registry;
+    private final Thread shutdownHook;
     private boolean closed;
 
     private LocalStack(EmbeddedKafka kafka, ApicurioRegistry registry) {
         this.kafka = kafka;
         this.registry = registry;
+        // SIGTERM or Ctrl-C on a process using the stack (the demo) must not leave the registry child behind or the
+        // broker's data half-written; close() makes this hook a no-op.
+        this.shutdownHook = new Thread(this::stop, "local-stack-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** Starts both servers, keeping Kafka's data and the registry's log under {@code workDir}. */
@@ -55,11 +60,10 @@ public final class LocalStack implements AutoCloseable {
         if (shared == null) {
             try {
                 Path workDir = Files.createTempDirectory("mqdet-local-stack");
-                shared = start(workDir, Optional.empty()); // broker data in a folder deleted on close
+                shared = start(workDir, Optional.empty()); // broker data in a folder deleted on close; stopped by its hook
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "local-stack-shutdown"));
         }
         return shared;
     }
@@ -93,8 +97,18 @@ public final class LocalStack implements AutoCloseable {
         return Map.of("bootstrap.servers", bootstrapServers(), "schema.registry.url", schemaRegistryUrl());
     }
 
+    /** Stops both servers; safe to call more than once. A JVM shutdown hook calls it too, so nothing is left behind. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        stop();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // called from a shutdown hook: the hook is running or has run
+        }
+    }
+
+    private synchronized void stop() {
         if (closed) {
             return;
         }

@@ -55,6 +55,25 @@ public final class BearerAuth {
         }
     }
 
+    /**
+     * A before-handler for reads that show production data (live camera frames): when a read token is configured
+     * they need it (or the write token), even where other reads are open.
+     */
+    public void checkSensitiveRead(Context ctx) {
+        if (readDigest == null || readsNeedToken || ctx.method() == HandlerType.OPTIONS) {
+            return; // no read token to ask for, or check() has asked already
+        }
+        String header = ctx.header("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() == 7) {
+            refuse(ctx, 401, "Unauthorized", "live images need the read token: Authorization: Bearer <token>", "");
+            return;
+        }
+        byte[] presented = sha256(header.substring(7).trim());
+        if (!MessageDigest.isEqual(presented, writeDigest) && !MessageDigest.isEqual(presented, readDigest)) {
+            refuse(ctx, 401, "Unauthorized", "the bearer token is not valid", ", error=\"invalid_token\"");
+        }
+    }
+
     private static void refuse(Context ctx, int status, String title, String detail, String challengeExtra) {
         if (challengeExtra != null) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"mqdet-registry\"" + challengeExtra);

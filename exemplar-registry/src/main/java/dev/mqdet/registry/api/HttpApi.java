@@ -3,6 +3,7 @@ package dev.mqdet.registry.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mqdet.registry.config.Limits;
 import dev.mqdet.registry.config.RegistryConfig;
+import dev.mqdet.registry.health.Health;
 import dev.mqdet.registry.live.LiveFeed;
 import dev.mqdet.registry.store.QuerySetStore;
 import dev.mqdet.registry.store.StoreUnavailableException;
@@ -46,10 +47,13 @@ public final class HttpApi {
     private final LiveFeed feed;
     private final ObjectMapper json;
     private final RegistryConfig config;
+    private final Health health;
     private final Limits limits;
     private final List<String> routes = Collections.synchronizedList(new ArrayList<>());
 
-    public HttpApi(QuerySetStore store, CategoryValidator validator, LiveFeed feed, ObjectMapper json, RegistryConfig config) {
+    public HttpApi(QuerySetStore store, CategoryValidator validator, LiveFeed feed, ObjectMapper json, RegistryConfig config,
+                   Health health) {
+        this.health = health;
         this.store = store;
         this.validator = validator;
         this.feed = feed;
@@ -92,9 +96,15 @@ public final class HttpApi {
         BearerAuth auth = new BearerAuth(config.get("registry.token"), config.get("registry.read.token"), config.getBoolean("registry.auth.reads"));
         app.before(ctx -> securityHeaders().forEach(ctx::header));
         app.before("/api/*", auth::check);
+        app.before("/api/live/images/*", auth::checkSensitiveRead);
         app.before("/api/*", this::checkDeclaredSize);
 
-        app.get("/health", ctx -> ctx.json(Map.of("status", "up", "querySets", store.view().querySets().size())));
+        // 503 when the view may be behind the topic, so an orchestrator stops routing to this instance.
+        app.get("/health", ctx -> {
+            Health.Report report = health.report();
+            ctx.status(report.unhealthy() ? 503 : 200).json(Map.of("status", report.status(),
+                    "querySets", store.view().querySets().size(), "components", report.components()));
+        });
         app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(resource(OPENAPI)));
         new QuerySetRoutes(store, validator, new RequestReader(json, limits.maxRequestBytes()), config.get("registry.token.name")).register(app);
         if (feed != null) {

@@ -55,6 +55,26 @@ public final class RegistryConfig {
         DEFAULTS = Map.copyOf(d);
     }
 
+    /**
+     * The range of every numeric key and the switches: checked for every key when a configuration is made, so a bad
+     * value stops the service at start whether or not the feature that reads it is on. Add a key here and in DEFAULTS.
+     */
+    private static final Map<String, long[]> RANGES = Map.ofEntries(
+            Map.entry("registry.port", new long[] {0, 65_535}),
+            Map.entry("registry.topic.partitions", new long[] {1, 1_000}),
+            Map.entry("registry.live.events", new long[] {1, 10_000}),
+            Map.entry("registry.live.image.bytes", new long[] {0, Long.MAX_VALUE}),
+            Map.entry("registry.max.exemplars.per.category", new long[] {1, 1_000}),
+            Map.entry("registry.max.categories.per.query.set", new long[] {1, 100_000}),
+            Map.entry("registry.max.label.length", new long[] {1, 10_000}),
+            Map.entry("registry.max.image.bytes", new long[] {1, Integer.MAX_VALUE}),
+            Map.entry("registry.max.image.pixels", new long[] {1, Long.MAX_VALUE}),
+            Map.entry("registry.max.request.bytes", new long[] {1, Integer.MAX_VALUE}),
+            Map.entry("registry.max.record.bytes", new long[] {1024, Integer.MAX_VALUE}));
+    private static final List<String> SWITCHES = List.of("registry.auth.reads", "registry.topic.create", "registry.live.enabled");
+    private static final List<String> REQUIRED = List.of("registry.host", "bootstrap.servers", "schema.registry.url",
+            "registry.token.name", "registry.topic", "registry.transactional.id", "registry.detections.topic", "registry.images.topic");
+
     /** Minimum token length: a short shared secret is guessable whatever the comparison. */
     public static final int MIN_TOKEN_LENGTH = 16;
 
@@ -62,6 +82,48 @@ public final class RegistryConfig {
 
     private RegistryConfig(Map<String, String> values) {
         this.values = Map.copyOf(values);
+        validate();
+    }
+
+    /** Refuses unknown registry.* keys (a typo such as registry.auth.read would otherwise leave reads open) and bad values. */
+    private void validate() {
+        for (String key : new java.util.TreeSet<>(values.keySet())) {
+            if (key.startsWith("registry.") && !DEFAULTS.containsKey(key)) {
+                String near = closest(key);
+                throw new InvalidSettingException(key, "unknown configuration key " + key + (near == null ? "" : "; did you mean " + near + "?"));
+            }
+        }
+        RANGES.forEach((key, range) -> getLong(key, range[0], range[1]));
+        SWITCHES.forEach(this::getBoolean);
+        for (String key : REQUIRED) {
+            if (get(key).isBlank()) {
+                throw new InvalidSettingException(key, key + " (environment " + envName(key) + ") must not be empty");
+            }
+        }
+    }
+
+    private static String closest(String key) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String known : DEFAULTS.keySet()) {
+            int distance = editDistance(key, known);
+            if (distance < bestDistance) {
+                best = known;
+                bestDistance = distance;
+            }
+        }
+        return bestDistance <= Math.max(3, key.length() / 4) ? best : null;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            for (int j = 0; j <= b.length(); j++) {
+                d[i][j] = i == 0 ? j : j == 0 ? i : Math.min(d[i - 1][j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1),
+                        Math.min(d[i - 1][j], d[i][j - 1]) + 1);
+            }
+        }
+        return d[a.length()][b.length()];
     }
 
     /** Defaults overridden by {@code overrides}: for tests and embedding. */
@@ -107,7 +169,7 @@ public final class RegistryConfig {
     public String get(String key) {
         String v = values.get(key);
         if (v == null) {
-            throw new IllegalArgumentException("unknown configuration key " + key);
+            throw new InvalidSettingException(key, "unknown configuration key " + key);
         }
         return v;
     }
@@ -118,10 +180,10 @@ public final class RegistryConfig {
         try {
             v = Long.parseLong(raw);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, not '" + raw + "'");
+            throw new InvalidSettingException(key, key + " must be a whole number, not '" + raw + "'");
         }
         if (v < min || v > max) {
-            throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", not " + v);
+            throw new InvalidSettingException(key, key + " must be between " + min + " and " + max + ", not " + v);
         }
         return v;
     }
@@ -135,7 +197,7 @@ public final class RegistryConfig {
         return switch (raw) {
             case "true", "yes", "1" -> true;
             case "false", "no", "0", "" -> false;
-            default -> throw new IllegalArgumentException(key + " must be true or false, not '" + raw + "'");
+            default -> throw new InvalidSettingException(key, key + " must be true or false, not '" + raw + "'");
         };
     }
 

@@ -1,11 +1,15 @@
 package dev.mqdet.registry.view;
 
 import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.registry.health.Health;
+import dev.mqdet.schemaregistry.SchemaRegistryUnavailableException;
 import dev.mqdet.topics.Keys;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -28,11 +32,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reads committed records only ({@code isolation.level=read_committed}): a rename is one transaction, and an
  * aborted write never appears. Partitions are assigned, not subscribed: every instance reads everything, and no
- * consumer group or offset commit is involved. A record that cannot be decoded is logged and skipped, never fatal.
+ * consumer group or offset commit is involved.
+ *
+ * <p>No record is skipped for a reason that may pass: when the Schema Registry is unreachable, the follower retries
+ * the same record (backing off up to a few seconds) and reports itself failing through {@link Health}, which makes
+ * {@code /health} say unhealthy, until the record is applied; the same holds for errors of the consumer itself. Only a
+ * record that can never be applied (bad key, a payload that does not decode, a value naming another key) is logged,
+ * counted and skipped: waiting would not change it and would stop the view for good.
  */
 public final class TopicFollower implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
+    private static final long MIN_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 5_000;
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
+    private static final long PROBE_INTERVAL_MS = 10_000;
 
     private final String topic;
     private final Deserializer<ExemplarQuery> values;
@@ -40,12 +54,16 @@ public final class TopicFollower implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong skipped = new AtomicLong();
+    private final CountDownLatch stopping = new CountDownLatch(1);
+    private final Health.Component health;
     private Thread thread;
 
-    public TopicFollower(Map<String, Object> kafkaConfig, String topic, Deserializer<ExemplarQuery> values, QuerySetView view) {
+    public TopicFollower(Map<String, Object> kafkaConfig, String topic, Deserializer<ExemplarQuery> values, QuerySetView view,
+                         Health.Component health) {
         this.topic = topic;
         this.values = values;
         this.view = view;
+        this.health = health;
         Map<String, Object> props = new HashMap<>(kafkaConfig);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -70,7 +88,7 @@ public final class TopicFollower implements AutoCloseable {
                 throw new IllegalStateException("could not read " + topic + " to its end offsets " + end + " within " + timeout);
             }
             for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                apply(record);
+                apply(record, deadline);
                 read++;
             }
         }
@@ -96,22 +114,40 @@ public final class TopicFollower implements AutoCloseable {
     }
 
     private void follow() {
+        long backoffMs = MIN_BACKOFF_MS;
+        long nextProbe = 0;
         try {
             while (running.get()) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    apply(record);
+                try {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                        apply(record, NO_DEADLINE);
+                    }
+                    if (System.currentTimeMillis() >= nextProbe) {
+                        // poll() just returns nothing while the broker is away; asking for the end offsets notices it.
+                        consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(5));
+                        nextProbe = System.currentTimeMillis() + PROBE_INTERVAL_MS;
+                    }
+                    health.ok();
+                    backoffMs = MIN_BACKOFF_MS;
+                } catch (WakeupException | Stopped e) {
+                    // close() asked us to stop, or a spurious wake-up: the loop condition decides.
+                } catch (RuntimeException e) {
+                    // The position stays at the first record not applied: nothing is lost, it is read again.
+                    health.failing("reading " + topic + " failed: " + e + "; retrying, the view may be behind the topic");
+                    log.warn("the exemplar-queries follower failed, retrying in {} ms: {}", backoffMs, e.toString());
+                    if (pause(backoffMs)) {
+                        break;
+                    }
+                    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
                 }
             }
-        } catch (WakeupException e) {
-            // close() asked us to stop.
-        } catch (RuntimeException e) {
-            log.error("the exemplar-queries follower stopped: writes by other instances are no longer seen", e);
         } finally {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
     }
 
-    private void apply(ConsumerRecord<String, byte[]> record) {
+    /** Applies one record, retrying while the failure may pass; gives up only at {@code deadline} (System.nanoTime). */
+    private void apply(ConsumerRecord<String, byte[]> record, long deadline) {
         String[] ids;
         try {
             ids = Keys.split(record.key(), 2);
@@ -121,11 +157,26 @@ public final class TopicFollower implements AutoCloseable {
         }
         ExemplarQuery value = null;
         if (record.value() != null) {
-            try {
-                value = values.deserialize(record.topic(), record.value());
-            } catch (RuntimeException e) {
-                skip(record, e.getClass().getSimpleName() + ": " + e.getMessage());
-                return;
+            long backoffMs = MIN_BACKOFF_MS;
+            while (true) {
+                try {
+                    value = values.deserialize(record.topic(), record.value());
+                    break;
+                } catch (SchemaRegistryUnavailableException e) {
+                    String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+                    health.failing("cannot decode " + where + ": " + e.getMessage() + "; retrying, the view is behind the topic");
+                    log.warn("cannot decode {} yet, retrying in {} ms: {}", where, backoffMs, e.getMessage());
+                    if (deadline != NO_DEADLINE && System.nanoTime() - deadline > 0) {
+                        throw new IllegalStateException("could not decode " + where + " in time: " + e.getMessage(), e);
+                    }
+                    if (pause(backoffMs)) {
+                        throw new Stopped();
+                    }
+                    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+                } catch (RuntimeException e) {
+                    skip(record, e.getClass().getSimpleName() + ": " + e.getMessage());
+                    return;
+                }
             }
             if (!ids[0].equals(value.getQuerySetId()) || !ids[1].equals(value.getCategoryId())) {
                 skip(record, "value names " + value.getQuerySetId() + "/" + value.getCategoryId() + ", not its key");
@@ -133,6 +184,23 @@ public final class TopicFollower implements AutoCloseable {
             }
         }
         view.apply(ids[0], ids[1], value, record.offset());
+    }
+
+    /** Waits {@code millis}; true when the follower is being closed. */
+    private boolean pause(long millis) {
+        try {
+            return stopping.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
+    /** Unwinds a retry loop when the follower is closed. */
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("stopping", null, false, false);
+        }
     }
 
     private void skip(ConsumerRecord<String, byte[]> record, String why) {
@@ -148,10 +216,11 @@ public final class TopicFollower implements AutoCloseable {
     @Override
     public void close() {
         running.set(false);
+        stopping.countDown();
         if (thread != null) {
             consumer.wakeup();
             try {
-                thread.join(10_000);
+                thread.join(5_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

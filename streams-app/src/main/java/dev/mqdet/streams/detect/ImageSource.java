@@ -5,22 +5,26 @@ import dev.mqdet.events.ImageReference;
 import dev.mqdet.events.InlineImage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * The encoded bytes of an image event's image: inline, or fetched by URI when the URI starts with one of the
- * configured allowed prefixes (e.g. {@code https://images.example.com/} or {@code file:/data/images/}); anything
- * else is refused, so producers cannot make the pipeline read arbitrary files or hosts.
+ * The encoded bytes of an image event's image: inline, or fetched by URI when the URI, in canonical form, is under one
+ * of the configured allowed prefixes (e.g. {@code https://images.example.com/} or {@code file:/data/images/}; see
+ * {@link AllowedLocations} and {@link ImageUri} for the exact rule). Anything else is refused, so producers cannot
+ * make the pipeline read arbitrary files or hosts.
+ *
+ * <p>Every failure is an {@link ImageFetchException} whose message says why and never contains any of the fetched
+ * bytes: the message ends up in a dead letter, which other people may read.
  */
 public final class ImageSource {
+
+    /** The default overall deadline of one HTTP fetch. */
+    public static final Duration DEFAULT_HTTP_DEADLINE = Duration.ofSeconds(10);
 
     /** The image could not be obtained: not allowed, unreachable, missing or too large. */
     public static final class ImageFetchException extends RuntimeException {
@@ -29,14 +33,31 @@ public final class ImageSource {
         }
     }
 
-    private final List<String> allowedPrefixes;
+    private final AllowedLocations allowed;
     private final int maxBytes;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final HttpImageFetcher http;
+
+    /**
+     * @param allowedPrefixes where images may come from; an unusable prefix is an {@link IllegalArgumentException}
+     * @param maxBytes        larger images are refused, without reading more than this
+     * @param httpDeadline    the most one HTTP fetch may take, connect to last byte
+     */
+    public ImageSource(List<String> allowedPrefixes, int maxBytes, Duration httpDeadline) {
+        if (maxBytes < 1 || httpDeadline.isNegative() || httpDeadline.isZero()) {
+            throw new IllegalArgumentException("maxBytes must be at least 1 and the HTTP deadline positive");
+        }
+        this.allowed = AllowedLocations.of(allowedPrefixes);
+        this.maxBytes = maxBytes;
+        this.http = new HttpImageFetcher(maxBytes, httpDeadline);
+    }
 
     public ImageSource(List<String> allowedPrefixes, int maxBytes) {
-        this.allowedPrefixes = List.copyOf(allowedPrefixes);
-        this.maxBytes = maxBytes;
+        this(allowedPrefixes, maxBytes, DEFAULT_HTTP_DEADLINE);
+    }
+
+    /** Throws an {@link IllegalArgumentException} naming the first prefix that cannot be used as an allowed prefix. */
+    public static void checkAllowedPrefixes(List<String> allowedPrefixes) {
+        AllowedLocations.of(allowedPrefixes);
     }
 
     public byte[] bytes(ImageEvent event) {
@@ -53,48 +74,29 @@ public final class ImageSource {
         return bytes;
     }
 
-    private byte[] fetch(String uri) {
-        URI parsed;
+    /** The bytes at {@code uri}, if it is allowed; an {@link ImageFetchException} otherwise (never another exception). */
+    public byte[] fetch(String uri) {
         try {
-            parsed = URI.create(uri).normalize();
-        } catch (IllegalArgumentException e) {
-            throw new ImageFetchException("image URI '" + uri + "' is not a valid URI");
+            ImageUri checked = allowed.check(uri);
+            return checked.isFile() ? readFile(checked) : http.fetch(checked.httpUri());
+        } catch (ImageFetchException e) {
+            throw e;
+        } catch (RuntimeException e) { // a rule above missed a case: still a refusal, not a crashed stream thread
+            throw new ImageFetchException("image URI '" + ImageUri.shorten(uri) + "' could not be fetched: " + e.getClass().getSimpleName());
         }
-        String normalized = parsed.toString();
-        if (normalized.contains("..") || allowedPrefixes.stream().noneMatch(normalized::startsWith)) {
-            throw new ImageFetchException("image URI '" + uri + "' is not under an allowed prefix " + allowedPrefixes
-                    + " (mqdet.image.fetch.allowed-prefixes)");
-        }
-        try {
-            switch (parsed.getScheme()) {
-                case "file" -> {
-                    Path path = Path.of(parsed);
-                    if (Files.size(path) > maxBytes) {
-                        throw new ImageFetchException("image " + uri + " is larger than " + maxBytes + " bytes");
-                    }
-                    return Files.readAllBytes(path);
-                }
-                case "http", "https" -> {
-                    HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(parsed).timeout(Duration.ofSeconds(10)).build(),
-                            HttpResponse.BodyHandlers.ofInputStream());
-                    try (InputStream body = response.body()) {
-                        if (response.statusCode() != 200) {
-                            throw new ImageFetchException("fetching " + uri + " answered HTTP " + response.statusCode());
-                        }
-                        byte[] bytes = body.readNBytes(maxBytes + 1);
-                        if (bytes.length > maxBytes) {
-                            throw new ImageFetchException("image " + uri + " is larger than " + maxBytes + " bytes");
-                        }
-                        return bytes;
-                    }
-                }
-                default -> throw new ImageFetchException("image URI scheme " + parsed.getScheme() + " is not supported");
+    }
+
+    private byte[] readFile(ImageUri uri) {
+        Path real = allowed.realFile(uri);
+        // NOFOLLOW_LINKS: the real path has no links left; one swapped in since the check is refused, not followed.
+        try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxBytes + 1L));
+            if (bytes.length > maxBytes) {
+                throw new ImageFetchException("image file " + uri + " is larger than the limit of " + maxBytes + " bytes");
             }
+            return bytes;
         } catch (IOException e) {
-            throw new ImageFetchException("fetching " + uri + " failed: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ImageFetchException("interrupted while fetching " + uri);
+            throw new ImageFetchException("reading image file " + uri + " failed: " + e.getClass().getSimpleName());
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.mqdet.events.Exemplar;
 import dev.mqdet.inference.eval.EvalSet;
 import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.client.PipelineClient;
+import dev.mqdet.streams.StreamsAppConfig;
 import dev.mqdet.testkit.ApicurioRegistry;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
@@ -76,7 +77,7 @@ class ImageEnvironmentTest {
             Map<String, String> streamsService = new HashMap<>(compose.environment("streams-app-cpu", variables));
             streamsService.put("MQDET_HTTP_PORT", Integer.toString(httpPort));
             streamsService.put("KAFKA_COMMIT_INTERVAL_MS", "100");
-            client.topicSettings().forEach((key, topic) -> streamsService.put(envName(key), topic));
+            StreamsAppConfig.topicNames(client.topicPrefix()).forEach((key, topic) -> streamsService.put(envName(key), topic));
             Map<String, String> streamsEnv = streams.environment(streamsService);
             assertThat(streamsEnv).as("the image's own settings reach the process")
                     .containsEntry("MQDET_MODEL_DEVICE", "cpu").containsEntry("MQDET_MODEL_DIR", "");
