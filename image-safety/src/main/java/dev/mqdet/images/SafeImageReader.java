@@ -65,7 +65,7 @@ public final class SafeImageReader {
         }
         String format = sniff(data);
         if (format == null) {
-            throw new UnsafeImageException(Problem.NOT_JPEG_OR_PNG, "the image is neither JPEG nor PNG (only those are accepted)");
+            throw new UnsafeImageException(Problem.NOT_JPEG_OR_PNG, "the image (" + data.length + " bytes) is neither JPEG nor PNG (only those are accepted)");
         }
         Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
         if (!readers.hasNext()) {
