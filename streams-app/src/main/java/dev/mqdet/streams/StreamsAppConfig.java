@@ -1,5 +1,6 @@
 package dev.mqdet.streams;
 
+import dev.mqdet.config.KeySuggestions;
 import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.topics.Topics;
 import java.io.IOException;
@@ -202,7 +203,7 @@ public final class StreamsAppConfig {
             }
             Setting setting = SETTINGS.get(key);
             if (setting == null) {
-                String near = closest(key);
+                String near = KeySuggestions.closest(key, SETTINGS.keySet());
                 throw new InvalidConfigurationException(key, "unknown configuration key " + key
                         + (near == null ? "" : "; did you mean " + near + "?") + " (known keys: " + SETTINGS.keySet() + ")");
             }
@@ -212,39 +213,6 @@ public final class StreamsAppConfig {
             }
             setting.rule().check(key, value);
         }
-    }
-
-    /** The known key nearest to {@code key} in edit distance, if near enough to be a typo. */
-    private static String closest(String key) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String known : SETTINGS.keySet()) {
-            int distance = editDistance(key, known);
-            if (distance < bestDistance) {
-                best = known;
-                bestDistance = distance;
-            }
-        }
-        return bestDistance <= Math.max(3, key.length() / 4) ? best : null;
-    }
-
-    private static int editDistance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
     }
 
     public static StreamsAppConfig of(Map<String, String> overrides) {

@@ -1,5 +1,6 @@
 package dev.mqdet.registry.config;
 
+import dev.mqdet.config.KeySuggestions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -89,7 +90,7 @@ public final class RegistryConfig {
     private void validate() {
         for (String key : new java.util.TreeSet<>(values.keySet())) {
             if (key.startsWith("registry.") && !DEFAULTS.containsKey(key)) {
-                String near = closest(key);
+                String near = KeySuggestions.closest(key, DEFAULTS.keySet());
                 throw new InvalidSettingException(key, "unknown configuration key " + key + (near == null ? "" : "; did you mean " + near + "?"));
             }
         }
@@ -100,30 +101,6 @@ public final class RegistryConfig {
                 throw new InvalidSettingException(key, key + " (environment " + envName(key) + ") must not be empty");
             }
         }
-    }
-
-    private static String closest(String key) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String known : DEFAULTS.keySet()) {
-            int distance = editDistance(key, known);
-            if (distance < bestDistance) {
-                best = known;
-                bestDistance = distance;
-            }
-        }
-        return bestDistance <= Math.max(3, key.length() / 4) ? best : null;
-    }
-
-    private static int editDistance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            for (int j = 0; j <= b.length(); j++) {
-                d[i][j] = i == 0 ? j : j == 0 ? i : Math.min(d[i - 1][j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1),
-                        Math.min(d[i - 1][j], d[i][j - 1]) + 1);
-            }
-        }
-        return d[a.length()][b.length()];
     }
 
     /** Defaults overridden by {@code overrides}: for tests and embedding. */
