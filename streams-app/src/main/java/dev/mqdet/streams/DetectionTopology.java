@@ -16,6 +16,7 @@ import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.encode.EmbeddingStoreUpdater;
 import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
 import dev.mqdet.streams.ops.PipelineMetrics;
+import dev.mqdet.topics.Keys;
 import dev.mqdet.topics.Topics;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serde;
@@ -46,6 +47,12 @@ public final class DetectionTopology {
     private DetectionTopology() {}
 
     public static Topology build(StreamsAppConfig config, MqDetModel model, SchemaRegistryClient registry, PipelineMetrics metrics) {
+        // Part of every embedding key: refused here, at start, rather than by the encoder on every record.
+        try {
+            Keys.requireId("model id", model.modelId());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; set \"name\" in " + model.modelPackage().dir().resolve("model.json"), e);
+        }
         String queriesTopic = config.get(StreamsAppConfig.TOPIC_EXEMPLAR_QUERIES);
         String embeddingsTopic = config.get(StreamsAppConfig.TOPIC_EXEMPLAR_EMBEDDINGS);
         String imagesTopic = config.get(StreamsAppConfig.TOPIC_IMAGES);
@@ -77,8 +84,8 @@ public final class DetectionTopology {
         // 2. Every encoded query set, readable by every instance.
         topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EMBEDDINGS_STORE),
                         Serdes.String(), embeddings).withLoggingDisabled(),
-                "exemplar-embeddings-source", Serdes.String().deserializer(), embeddings.deserializer(), embeddingsTopic,
-                "exemplar-embeddings-updater", () -> new EmbeddingStoreUpdater(EMBEDDINGS_STORE, querySets));
+                "exemplar-embeddings-source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), embeddingsTopic,
+                "exemplar-embeddings-updater", () -> new EmbeddingStoreUpdater(EMBEDDINGS_STORE, querySets, embeddings.deserializer(), metrics));
 
         // 3. Images: buffer, join with the query set, detect in batches.
         DetectorSettings detector = DetectorSettings.builder()

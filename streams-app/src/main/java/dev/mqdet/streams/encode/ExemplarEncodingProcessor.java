@@ -14,6 +14,7 @@ import dev.mqdet.streams.DeadLetters.Origin;
 import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import dev.mqdet.topics.Keys;
+import dev.mqdet.topics.LogSafe;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -41,13 +42,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The queries are also kept in a local (changelogged) store, so that when the model changes (a new model id),
  * every query is re-encoded for it at start-up without re-reading the topic: features of one model mean nothing
- * to another, and the new model must not start blind.
+ * to another, and the new model must not start blind. The re-encoding runs in slices of at most a second, each in
+ * its own transaction under exactly-once (see {@link #catchUpSlice()}).
  */
 public final class ExemplarEncodingProcessor implements Processor<String, byte[], Object, Object> {
 
     public static final String QUERIES_STORE = "exemplar-queries-store";
     public static final String EMBEDDINGS_SINK = "exemplar-embeddings-sink";
     public static final String DLQ_SINK = "exemplar-queries-dlq-sink";
+    /** The longest one catch-up punctuation encodes for: well under the default transaction timeout of 10 s. */
+    static final long CATCH_UP_SLICE_MS = 1_000;
     private static final Logger log = LoggerFactory.getLogger(ExemplarEncodingProcessor.class);
 
     private final MqDetModel model;
@@ -57,6 +61,8 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<String, byte[]> store;
     private Cancellable catchUp;
+    private String catchUpFrom; // the last key the catch-up looked at; null: from the first
+    private int reencoded;
 
     public ExemplarEncodingProcessor(MqDetModel model, Deserializer<ExemplarQuery> queries, String embeddingsStore, PipelineMetrics metrics) {
         this.model = model;
@@ -69,8 +75,8 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         this.store = context.getStateStore(QUERIES_STORE);
-        // Once, right after start: encode what this model has not encoded yet (a new model id, or a crash in between).
-        this.catchUp = context.schedule(Duration.ofMillis(10), PunctuationType.WALL_CLOCK_TIME, now -> reencodeMissing());
+        // Right after start, in slices: encode what this model has not encoded yet (a new model id, or a crash in between).
+        this.catchUp = context.schedule(Duration.ofMillis(10), PunctuationType.WALL_CLOCK_TIME, now -> catchUpSlice());
     }
 
     @Override
@@ -106,34 +112,67 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
             ExemplarEmbedding embedding = encode(query);
             store.put(key, record.value());
             context.forward(new Record<>(Keys.embedding(model.modelId(), ids[0], ids[1]), embedding, record.timestamp()), EMBEDDINGS_SINK);
-        } catch (InferenceException e) {
+        } catch (SchemaRegistryUnavailableException transientFailure) {
+            throw transientFailure;
+        } catch (RuntimeException e) { // any failure of this one query: its dead letter, and the next query goes on
             deadLetter(origin, key, record.value(), "encode", e);
         }
     }
 
-    private void reencodeMissing() {
-        catchUp.cancel();
+    /**
+     * One slice of the catch-up: encodes queries this model has not encoded yet, in key order from where the last
+     * slice stopped, for at most {@link #CATCH_UP_SLICE_MS}. Kafka Streams commits between punctuations, so a large
+     * query set re-encoded at a model roll-out becomes many short transactions, never one that outlasts the
+     * producer's transaction timeout; records of the topic are processed in between as usual.
+     */
+    private void catchUpSlice() {
         ReadOnlyKeyValueStore<String, ExemplarEmbedding> embeddings = context.getStateStore(embeddingsStore);
-        int encoded = 0;
-        try (KeyValueIterator<String, byte[]> it = store.all()) {
+        long deadline = System.nanoTime() + CATCH_UP_SLICE_MS * 1_000_000;
+        boolean done = true;
+        try (KeyValueIterator<String, byte[]> it = store.range(catchUpFrom, null)) {
             while (it.hasNext()) {
+                if (System.nanoTime() > deadline) {
+                    done = false;
+                    break;
+                }
                 KeyValue<String, byte[]> entry = it.next();
-                ExemplarQuery query = queries.deserialize("", entry.value);
-                ExemplarEmbedding existing = embeddings.get(Keys.embedding(model.modelId(), query.getQuerySetId(), query.getCategoryId()));
-                if (existing != null && existing.getQueryRevision() == query.getRevision()) {
-                    continue;
+                if (entry.key.equals(catchUpFrom)) {
+                    continue; // done by the last slice
                 }
-                try {
-                    context.forward(new Record<>(Keys.embedding(model.modelId(), query.getQuerySetId(), query.getCategoryId()),
-                            encode(query), System.currentTimeMillis()), EMBEDDINGS_SINK);
-                    encoded++;
-                } catch (InferenceException e) {
-                    log.warn("query {} no longer encodes with model {}: {}", entry.key, model.modelId(), e.getMessage());
-                }
+                catchUpFrom = entry.key;
+                reencodeIfMissing(embeddings, entry);
             }
         }
-        if (encoded > 0) {
-            log.info("task {}: re-encoded {} exemplar queries for model {}", context.taskId(), encoded, model.modelId());
+        if (done) {
+            catchUp.cancel();
+            if (reencoded > 0) {
+                log.info("task {}: re-encoded {} exemplar queries for model {}", context.taskId(), reencoded, model.modelId());
+            }
+        }
+    }
+
+    private void reencodeIfMissing(ReadOnlyKeyValueStore<String, ExemplarEmbedding> embeddings, KeyValue<String, byte[]> entry) {
+        ExemplarQuery query;
+        try {
+            query = queries.deserialize("", entry.value);
+        } catch (SchemaRegistryUnavailableException transientFailure) {
+            throw transientFailure;
+        } catch (RuntimeException e) { // it decoded when it was stored: its schema is gone from the registry
+            log.warn("stored query {} no longer decodes: {}", LogSafe.quote(entry.key, 300), LogSafe.quote(e.getMessage(), 500));
+            return;
+        }
+        String key = Keys.embedding(model.modelId(), query.getQuerySetId(), query.getCategoryId());
+        ExemplarEmbedding existing = embeddings.get(key);
+        if (existing != null && existing.getQueryRevision() == query.getRevision()) {
+            return;
+        }
+        try {
+            context.forward(new Record<>(key, encode(query), System.currentTimeMillis()), EMBEDDINGS_SINK);
+            reencoded++;
+        } catch (SchemaRegistryUnavailableException transientFailure) {
+            throw transientFailure;
+        } catch (RuntimeException e) {
+            log.warn("query {} no longer encodes with model {}: {}", LogSafe.quote(entry.key, 300), model.modelId(), LogSafe.quote(e.getMessage(), 500));
         }
     }
 

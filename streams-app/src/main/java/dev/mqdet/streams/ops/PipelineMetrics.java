@@ -15,6 +15,7 @@ public final class PipelineMetrics {
     private final Counter eventsIn;
     private final Counter eventsOut;
     private final Counter exemplarsEncoded;
+    private final Counter embeddingsSkipped;
     private final Timer inference;
     private final Timer endToEnd;
     private final DistributionSummary batchSize;
@@ -25,6 +26,8 @@ public final class PipelineMetrics {
         this.eventsIn = Counter.builder("mqdet.events.in").description("Image events read").register(registry);
         this.eventsOut = Counter.builder("mqdet.events.out").description("Detection events written").register(registry);
         this.exemplarsEncoded = Counter.builder("mqdet.exemplars.encoded").description("Exemplar queries encoded").register(registry);
+        this.embeddingsSkipped = Counter.builder("mqdet.exemplar.embeddings.skipped")
+                .description("Records on exemplar-embeddings that did not decode and were left out of the global store").register(registry);
         this.inference = Timer.builder("mqdet.inference").description("Model time per batch")
                 .publishPercentiles(0.5, 0.95, 0.99).register(registry);
         this.endToEnd = Timer.builder("mqdet.end.to.end").description("From an image event's record timestamp to its detection event's forward")
@@ -48,6 +51,10 @@ public final class PipelineMetrics {
 
     public void exemplarEncoded() {
         exemplarsEncoded.increment();
+    }
+
+    public void embeddingSkipped() {
+        embeddingsSkipped.increment();
     }
 
     public void batch(int size, long inferenceMs) {
