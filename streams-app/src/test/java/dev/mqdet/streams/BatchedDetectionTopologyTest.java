@@ -54,6 +54,7 @@ class BatchedDetectionTopologyTest {
     private SchemaRegistryClient registry;
     private SyntheticWorld world;
     private TopologyTestDriver driver;
+    private SimpleMeterRegistry meters;
     private TestInputTopic<String, ExemplarQuery> queries;
     private TestInputTopic<String, byte[]> images;
     private TestOutputTopic<String, DetectionEvent> detections;
@@ -95,7 +96,8 @@ class BatchedDetectionTopologyTest {
         props.put("application.id", "topology-test");
         props.put("bootstrap.servers", "unused:9092");
         props.put("state.dir", TestPipelines.tempDir("ttd").toString());
-        driver = new TopologyTestDriver(DetectionTopology.build(config, model, registry, new PipelineMetrics(new SimpleMeterRegistry())),
+        meters = new SimpleMeterRegistry();
+        driver = new TopologyTestDriver(DetectionTopology.build(config, model, registry, new PipelineMetrics(meters)),
                 props, Instant.parse("2026-11-27T00:00:00Z"));
         queries = driver.createInputTopic("exemplar-queries", new StringSerializer(), Topics.EXEMPLAR_QUERIES.valueSerde(registry).serializer());
         images = driver.createInputTopic("images", new StringSerializer(), new ByteArraySerializer());
@@ -284,6 +286,18 @@ class BatchedDetectionTopologyTest {
         assertThat(letter.getSourceTopic()).isEqualTo("exemplar-queries");
         assertThat(letter.getStage()).isEqualTo("deserialize");
         assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void anUndecodableEmbeddingIsSkippedAndCountedNotFatal() {
+        driver.createInputTopic("exemplar-embeddings", new StringSerializer(), new ByteArraySerializer())
+                .pipeInput(Keys.embedding(model.modelId(), "qs", "broken"), "not avro".getBytes(StandardCharsets.UTF_8));
+        assertThat(meters.counter("mqdet.exemplar.embeddings.skipped").count()).isEqualTo(1.0);
+        register("qs");
+        for (int i = 0; i < BATCH; i++) {
+            pipeImage("after-" + i, i, "qs");
+        }
+        assertThat(detections.readValuesToList()).as("the store and the detector keep working").hasSize(BATCH);
     }
 
     private List<DetectionEvent> awaitDetections(int count) throws InterruptedException {

@@ -1,11 +1,17 @@
 package dev.mqdet.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.events.ExemplarQuery;
+import dev.mqdet.inference.ModelPackage;
+import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.inference.eval.EvalSet;
+import dev.mqdet.schemaregistry.RestSchemaRegistryClient;
+import dev.mqdet.streams.ops.PipelineMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import dev.mqdet.topics.Topics;
@@ -64,6 +70,19 @@ class ModelRolloutTest {
         }
     }
 
+    @Test
+    void aModelIdThatCannotBeAKeyIsRefusedAtStart(LocalStack stack) throws Exception {
+        Path badModel = renamedModel("synth/v2");
+        try (MqDetModel model = MqDetModel.load(ModelPackage.load(badModel), MqDetModel.Options.builder().optPoolSize(1).build())) {
+            StreamsAppConfig config = StreamsAppConfig.of(Map.of(StreamsAppConfig.MODEL_DIR, badModel.toString()));
+            RestSchemaRegistryClient registry = new RestSchemaRegistryClient(Map.of("schema.registry.url", stack.schemaRegistryUrl()));
+            assertThatThrownBy(() -> DetectionTopology.build(config, model, registry, new PipelineMetrics(new SimpleMeterRegistry())))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("model id 'synth/v2' is not a valid id")
+                    .hasMessageContaining("model.json");
+        }
+    }
+
     /** {@value #CATEGORIES} categories of the synthetic world's scenes, 5 exemplars each, cycling through its categories. */
     private static List<ExemplarQuery> largeQuerySet(SyntheticWorld world) {
         List<EvalSet.Category> categories = world.evalSet().categories();
@@ -86,7 +105,7 @@ class ModelRolloutTest {
     /** The shipped model under another id: same weights, a new {@code name} in model.json. */
     private static Path renamedModel(String name) throws Exception {
         Path shipped = Path.of(TestPipelines.modelDir());
-        Path dir = TestPipelines.tempDir("model-" + name);
+        Path dir = TestPipelines.tempDir("model-" + name.replaceAll("[^A-Za-z0-9-]", "_"));
         try (var files = Files.list(shipped)) {
             for (Path file : files.toList()) {
                 Files.createSymbolicLink(dir.resolve(file.getFileName()), file.toAbsolutePath());
