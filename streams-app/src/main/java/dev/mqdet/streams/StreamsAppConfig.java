@@ -60,6 +60,8 @@ public final class StreamsAppConfig {
     public static final String MAX_CATEGORIES = "mqdet.query-set.max-categories";
     public static final String MAX_WAITING_FOR_QUERY_SET = "mqdet.query-set.max-waiting";
     public static final String QUERY_SET_CACHE_VECTORS = "mqdet.query-set.cache-vectors";
+    public static final String BUFFER_MAX_EVENTS = "mqdet.buffer.max-events";
+    public static final String BUFFER_MAX_BYTES = "mqdet.buffer.max-bytes";
     public static final String HTTP_PORT = "mqdet.http.port";
 
     /** The topic settings of a pipeline whose topics are the catalogue's names with {@code prefix} in front. */
@@ -116,6 +118,9 @@ public final class StreamsAppConfig {
             new Setting(MAX_WAITING_FOR_QUERY_SET, "10000", SettingRule.intRange(1, 10_000_000)),
             // exemplar vectors kept ready for the model (576 floats each for the shipped model: about 460 MB)
             new Setting(QUERY_SET_CACHE_VECTORS, "200000", SettingRule.longRange(1, 1L << 40)),
+            // per instance, over all tasks; an event over either cap is dead-lettered (stage buffer)
+            new Setting(BUFFER_MAX_EVENTS, "10000", SettingRule.intRange(1, 10_000_000)),
+            new Setting(BUFFER_MAX_BYTES, Long.toString(256L << 20), SettingRule.longRange(1, 1L << 40)),
             // -1: no HTTP server; 0: any free port
             new Setting(HTTP_PORT, "8080", SettingRule.intRange(-1, 65_535)));
 

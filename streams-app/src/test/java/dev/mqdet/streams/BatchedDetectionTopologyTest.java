@@ -84,7 +84,11 @@ class BatchedDetectionTopologyTest {
     }
 
     private void startDriver(boolean pipelined, String dispatch) {
-        Map<String, String> settings = new HashMap<>();
+        startDriver(pipelined, dispatch, Map.of());
+    }
+
+    private void startDriver(boolean pipelined, String dispatch, Map<String, String> extra) {
+        Map<String, String> settings = new HashMap<>(extra);
         settings.put(StreamsAppConfig.BATCH_DISPATCH, dispatch);
         settings.put(StreamsAppConfig.FETCH_ALLOWED_PREFIXES, "file:" + TestPipelines.repoRoot().resolve("models/synth-eval") + "/");
         settings.put(StreamsAppConfig.BATCH_SIZE, Integer.toString(BATCH));
@@ -285,6 +289,43 @@ class BatchedDetectionTopologyTest {
         DeadLetter letter = queriesDlq.readValue();
         assertThat(letter.getSourceTopic()).isEqualTo("exemplar-queries");
         assertThat(letter.getStage()).isEqualTo("deserialize");
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void eventsOverTheBufferedEventsCapAreDeadLetteredAndTheRestGoOn() {
+        driver.close();
+        startDriver(false, "fill", Map.of(StreamsAppConfig.BUFFER_MAX_EVENTS, "3"));
+        for (int i = 0; i < 5; i++) {
+            pipeImage("capped-" + i, i, "late-qs"); // all wait for their query set
+        }
+        List<DeadLetter> letters = deadLetters.readValuesToList();
+        assertThat(letters).extracting(DeadLetter::getEventId).containsExactly("capped-3", "capped-4");
+        assertThat(letters).allSatisfy(letter -> {
+            assertThat(letter.getStage()).isEqualTo("buffer");
+            assertThat(letter.getErrorMessage()).contains("mqdet.buffer.max-events 3");
+        });
+        register("late-qs");
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS * 2));
+        assertThat(detections.readValuesToList()).extracting(DetectionEvent::getEventId).containsExactly("capped-0", "capped-1", "capped-2");
+        pipeImage("capped-5", 5, "late-qs"); // answered events gave their room back
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS * 2));
+        assertThat(detections.readValuesToList()).extracting(DetectionEvent::getEventId).containsExactly("capped-5");
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void anEventOverTheBufferedBytesCapIsDeadLettered() {
+        long size = "bytes-0".length() + imageSerializer.serialize("images", world.imageEvent("bytes-0", 0, "late-qs")).length;
+        driver.close();
+        startDriver(false, "fill", Map.of(StreamsAppConfig.BUFFER_MAX_BYTES, Long.toString(2 * size + size / 2)));
+        for (int i = 0; i < 3; i++) {
+            pipeImage("bytes-" + i, 0, "late-qs");
+        }
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getEventId()).isEqualTo("bytes-2");
+        assertThat(letter.getStage()).isEqualTo("buffer");
+        assertThat(letter.getErrorMessage()).contains("mqdet.buffer.max-bytes");
         assertThat(deadLetters.isEmpty()).isTrue();
     }
 

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li><b>read</b>: decode the Avro value and check the event id; a bad record is dead-lettered at once;</li>
- *   <li><b>buffer</b>: write it to the changelogged buffer ({@link EventBuffer}), where it stays until answered;</li>
+ *   <li><b>buffer</b>: write it to the changelogged buffer ({@link EventBuffer}), where it stays until answered;
+ *       when the instance's buffers are full ({@link BufferBudget}) it is dead-lettered instead;</li>
  *   <li><b>join</b>: find its query set, encoded for this model ({@link QuerySets}); an event whose query set is
  *       not there yet waits for it, up to a limit;</li>
  *   <li><b>dispatch</b>: start batches as the {@link DispatchPolicy} says (by default as soon as a predictor is
@@ -72,7 +73,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         this.embeddings = context.getStateStore(embeddingsStore);
-        this.buffer = new EventBuffer(context.getStateStore(BUFFER_STORE));
+        this.buffer = new EventBuffer(context.getStateStore(BUFFER_STORE), settings.bufferBudget);
         int restored = buffer.restore(buffered -> settings.images.deserialize(buffered.origin().topic(), buffered.value()));
         if (restored > 0) {
             log.info("task {}: {} buffered image events restored", context.taskId(), restored);
@@ -97,7 +98,12 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             return;
         }
         long now = context.currentSystemTimeMs(); // the clock punctuations use (mockable in tests)
-        buffer.add(origin, record.timestamp(), now, record.key(), record.value(), event);
+        try {
+            buffer.add(origin, record.timestamp(), now, record.key(), record.value(), event);
+        } catch (BufferBudget.BufferFullException full) {
+            deadLetter(origin, record.key(), record.value(), event.getEventId(), "buffer", full);
+            return;
+        }
         buffer.joinArrivals(now, this::lookup, joinLimits, this::refuse);
         dispatch(now);
     }
@@ -171,7 +177,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             } else {
                 context.forward(new Record<>(outcome.detection().getEventId(), outcome.detection(), pending.buffered().timestampMs()), DETECTIONS_SINK);
                 settings.metrics.eventOut(pending.buffered().timestampMs());
-                buffer.answered(pending.sequence());
+                buffer.answered(pending);
             }
         }
     }
@@ -180,7 +186,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     private void refuse(Pending pending, String stage, Exception error) {
         BufferedImageEvent buffered = pending.buffered();
         deadLetter(buffered.origin(), buffered.key(), buffered.value(), pending.event().getEventId(), stage, error);
-        buffer.answered(pending.sequence());
+        buffer.answered(pending);
     }
 
     private void deadLetter(Origin origin, byte[] key, byte[] value, String eventId, String stage, Exception error) {
@@ -197,6 +203,9 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             // Results of jobs still running are dropped: their events are in the buffer, so nothing is lost.
             settings.metrics.batchesEnded(runner.inFlight());
             runner.close();
+        }
+        if (buffer != null) {
+            buffer.releaseBudget();
         }
     }
 }

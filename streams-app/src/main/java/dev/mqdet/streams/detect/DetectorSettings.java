@@ -25,6 +25,7 @@ public final class DetectorSettings {
     final int maxWaitingForQuerySet;
     final int maxCategories;
     final long maxStreamThreadBlockMs;
+    final BufferBudget bufferBudget;
 
     private DetectorSettings(Builder b) {
         this.model = Objects.requireNonNull(b.model, "model");
@@ -40,6 +41,7 @@ public final class DetectorSettings {
         this.maxWaitingForQuerySet = positive("max waiting for a query set", b.maxWaitingForQuerySet);
         this.maxCategories = positive("max categories", b.maxCategories);
         this.maxStreamThreadBlockMs = b.maxStreamThreadBlockMs;
+        this.bufferBudget = new BufferBudget(b.maxBufferedEvents, b.maxBufferedBytes); // one per instance: every task shares it
     }
 
     private static int positive(String what, int value) {
@@ -68,6 +70,8 @@ public final class DetectorSettings {
         private int maxWaitingForQuerySet = 10_000;
         private int maxCategories = 2_000;
         private long maxStreamThreadBlockMs = 5_000;
+        private int maxBufferedEvents = 10_000;
+        private long maxBufferedBytes = 256L << 20;
 
         private Builder() {}
 
@@ -127,6 +131,13 @@ public final class DetectorSettings {
         }
 
         /** Most events per task waiting for an unknown query set; more are dead-lettered at once. */
+        /** Caps on what the instance holds in its batch buffers, over all tasks; an event over them is dead-lettered. */
+        public Builder optBufferCaps(int maxEvents, long maxBytes) {
+            this.maxBufferedEvents = maxEvents;
+            this.maxBufferedBytes = maxBytes;
+            return this;
+        }
+
         public Builder optMaxWaitingForQuerySet(int maxWaitingForQuerySet) {
             this.maxWaitingForQuerySet = maxWaitingForQuerySet;
             return this;

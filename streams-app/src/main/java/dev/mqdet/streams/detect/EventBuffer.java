@@ -40,14 +40,23 @@ final class EventBuffer {
     }
 
     private final KeyValueStore<Long, BufferedImageEvent> store;
+    private final BufferBudget budget;
+    private int heldEvents;
+    private long heldBytes;
     private final ArrayDeque<Pending> arrivals = new ArrayDeque<>();
     private final ArrayDeque<Pending> waitingForQuerySet = new ArrayDeque<>();
     private final Map<String, ReadyQueue> ready = new LinkedHashMap<>();
     private int readyCount;
     private long nextSequence;
 
-    EventBuffer(KeyValueStore<Long, BufferedImageEvent> store) {
+    EventBuffer(KeyValueStore<Long, BufferedImageEvent> store, BufferBudget budget) {
         this.store = store;
+        this.budget = budget;
+    }
+
+    /** Bytes an event takes against the instance's budget: its key and value as read. */
+    static long size(byte[] key, byte[] value) {
+        return (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
     }
 
     /**
@@ -62,14 +71,26 @@ final class EventBuffer {
                 KeyValue<Long, BufferedImageEvent> entry = it.next();
                 nextSequence = Math.max(nextSequence, entry.key + 1);
                 arrivals.add(new Pending(entry.key, entry.value, decode.apply(entry.value)));
+                long size = size(entry.value.key(), entry.value.value());
+                budget.force(size); // accepted before the restart: held whatever the caps
+                heldEvents++;
+                heldBytes += size;
                 restored++;
             }
         }
         return restored;
     }
 
-    /** Accepts an event: durable at the next commit, before its input offset is. */
+    /**
+     * Accepts an event: durable at the next commit, before its input offset is.
+     *
+     * @throws BufferBudget.BufferFullException when the instance's buffers are full (nothing is taken)
+     */
     Pending add(Origin origin, long timestampMs, long nowMs, byte[] key, byte[] value, ImageEvent event) {
+        long size = size(key, value);
+        budget.reserve(size);
+        heldEvents++;
+        heldBytes += size;
         BufferedImageEvent buffered = new BufferedImageEvent(origin, timestampMs, nowMs, key, value);
         Pending pending = new Pending(nextSequence++, buffered, event);
         store.put(pending.sequence(), buffered);
@@ -176,7 +197,18 @@ final class EventBuffer {
     }
 
     /** The event was answered (its output forwarded in this step): it leaves the buffer. */
-    void answered(long sequence) {
-        store.delete(sequence);
+    void answered(Pending pending) {
+        store.delete(pending.sequence());
+        long size = size(pending.buffered().key(), pending.buffered().value());
+        budget.release(1, size);
+        heldEvents--;
+        heldBytes -= size;
+    }
+
+    /** The task closes (rebalance, shutdown): its events stay in the store for whoever takes the task over. */
+    void releaseBudget() {
+        budget.release(heldEvents, heldBytes);
+        heldEvents = 0;
+        heldBytes = 0;
     }
 }
