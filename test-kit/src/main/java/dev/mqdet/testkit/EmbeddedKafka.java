@@ -22,6 +22,25 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
+    /**
+     * Broker settings of a single-node production broker, shared with {@link StandaloneBroker}: stable versions only,
+     * replication factors and min ISR of 1, no initial rebalance delay, no topic auto-creation.
+     */
+    public static final Map<String, String> SINGLE_NODE_SETTINGS = Map.ofEntries(
+            Map.entry("unstable.api.versions.enable", "false"),
+            Map.entry("unstable.feature.versions.enable", "false"),
+            Map.entry("offsets.topic.replication.factor", "1"),
+            Map.entry("offsets.topic.num.partitions", "4"),
+            Map.entry("transaction.state.log.replication.factor", "1"),
+            Map.entry("transaction.state.log.min.isr", "1"),
+            Map.entry("transaction.state.log.num.partitions", "4"),
+            Map.entry("share.coordinator.state.topic.replication.factor", "1"),
+            Map.entry("share.coordinator.state.topic.min.isr", "1"),
+            Map.entry("default.replication.factor", "1"),
+            Map.entry("min.insync.replicas", "1"),
+            Map.entry("group.initial.rebalance.delay.ms", "0"),
+            Map.entry("auto.create.topics.enable", "false"));
+
     private final KafkaClusterTestKit cluster;
     private final Admin admin;
 
@@ -42,20 +61,9 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setNumControllerNodes(1)
                     .setBootstrapMetadataVersion(MetadataVersion.latestProduction());
             dataDir.ifPresent(nodes::setBaseDirectory);
-            KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
-                    .setConfigProp("unstable.api.versions.enable", "false")
-                    .setConfigProp("unstable.feature.versions.enable", "false")
-                    .setConfigProp("offsets.topic.replication.factor", "1")
-                    .setConfigProp("offsets.topic.num.partitions", "4")
-                    .setConfigProp("transaction.state.log.replication.factor", "1")
-                    .setConfigProp("transaction.state.log.min.isr", "1")
-                    .setConfigProp("transaction.state.log.num.partitions", "4")
-                    .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
-                    .setConfigProp("share.coordinator.state.topic.min.isr", "1")
-                    .setConfigProp("default.replication.factor", "1")
-                    .setConfigProp("min.insync.replicas", "1")
-                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                    .setConfigProp("auto.create.topics.enable", "false")
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes.build());
+            SINGLE_NODE_SETTINGS.forEach(builder::setConfigProp);
+            KafkaClusterTestKit cluster = builder
                     .setDeleteOnClose(dataDir.isEmpty())
                     .build();
             cluster.format();
