@@ -102,6 +102,7 @@ public final class DetectionTopology {
                 .optMaxStreamThreadBlockMs(config.getLong(StreamsAppConfig.BATCH_MAX_BLOCK_MS))
                 .optUnknownQuerySetWaitMs(config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS))
                 .optMaxWaitingForQuerySet(config.getInt(StreamsAppConfig.MAX_WAITING_FOR_QUERY_SET))
+                .optMaxConcurrentDecodes(config.getInt(StreamsAppConfig.DECODE_MAX_CONCURRENT))
                 .optBufferCaps(config.getInt(StreamsAppConfig.BUFFER_MAX_EVENTS), config.getLong(StreamsAppConfig.BUFFER_MAX_BYTES))
                 .optMaxCategories(config.getInt(StreamsAppConfig.MAX_CATEGORIES))
                 .build();

@@ -62,6 +62,7 @@ public final class StreamsAppConfig {
     public static final String QUERY_SET_CACHE_VECTORS = "mqdet.query-set.cache-vectors";
     public static final String BUFFER_MAX_EVENTS = "mqdet.buffer.max-events";
     public static final String BUFFER_MAX_BYTES = "mqdet.buffer.max-bytes";
+    public static final String DECODE_MAX_CONCURRENT = "mqdet.decode.max-concurrent";
     public static final String HTTP_PORT = "mqdet.http.port";
 
     /** The topic settings of a pipeline whose topics are the catalogue's names with {@code prefix} in front. */
@@ -121,6 +122,8 @@ public final class StreamsAppConfig {
             // per instance, over all tasks; an event over either cap is dead-lettered (stage buffer)
             new Setting(BUFFER_MAX_EVENTS, "10000", SettingRule.intRange(1, 10_000_000)),
             new Setting(BUFFER_MAX_BYTES, Long.toString(256L << 20), SettingRule.longRange(1, 1L << 40)),
+            // images fetched and decoded at once per instance (each decode holds its full pixel buffer)
+            new Setting(DECODE_MAX_CONCURRENT, "4", SettingRule.intRange(1, 1_024)),
             // -1: no HTTP server; 0: any free port
             new Setting(HTTP_PORT, "8080", SettingRule.intRange(-1, 65_535)));
 

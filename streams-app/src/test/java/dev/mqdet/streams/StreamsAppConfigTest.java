@@ -80,6 +80,7 @@ class StreamsAppConfigTest {
                 Map.entry(StreamsAppConfig.MAX_WAITING_FOR_QUERY_SET, "0"),
                 Map.entry(StreamsAppConfig.QUERY_SET_CACHE_VECTORS, "-5"),
                 Map.entry(StreamsAppConfig.BUFFER_MAX_EVENTS, "0"),
+                Map.entry(StreamsAppConfig.DECODE_MAX_CONCURRENT, "2000"),
                 Map.entry(StreamsAppConfig.BUFFER_MAX_BYTES, "lots"),
                 Map.entry(StreamsAppConfig.SCORE_THRESHOLD, "1.5"),
                 Map.entry(StreamsAppConfig.NMS_IOU, "0"),

@@ -20,11 +20,13 @@ final class BatchDetector {
     private final MqDetModel model;
     private final ImageSource imageSource;
     private final PipelineMetrics metrics;
+    private final DecodeGate decodeGate;
 
-    BatchDetector(MqDetModel model, ImageSource imageSource, PipelineMetrics metrics) {
+    BatchDetector(MqDetModel model, ImageSource imageSource, PipelineMetrics metrics, DecodeGate decodeGate) {
         this.model = model;
         this.imageSource = imageSource;
         this.metrics = metrics;
+        this.decodeGate = decodeGate;
     }
 
     List<Outcome> detect(Batch batch) {
@@ -32,16 +34,18 @@ final class BatchDetector {
         List<Pending> ready = new ArrayList<>(batch.events().size());
         List<PreparedImage> images = new ArrayList<>(batch.events().size());
         for (Pending pending : batch.events()) {
-            String stage = "fetch";
+            String[] stage = {"fetch"};
             try {
-                byte[] bytes = imageSource.bytes(pending.event());
-                stage = "decode";
-                images.add(model.decoder().prepare(bytes));
+                images.add(decodeGate.run(() -> {
+                    byte[] bytes = imageSource.bytes(pending.event());
+                    stage[0] = "decode";
+                    return model.decoder().prepare(bytes);
+                }));
                 ready.add(pending);
             } catch (ImageFetchException e) {
                 outcomes.add(Outcome.failed(pending, "fetch", e));
             } catch (RuntimeException e) {
-                outcomes.add(Outcome.failed(pending, stage, e));
+                outcomes.add(Outcome.failed(pending, stage[0], e));
             }
         }
         if (!ready.isEmpty()) {

@@ -65,7 +65,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
     public BatchedDetectionProcessor(DetectorSettings settings, String embeddingsStore) {
         this.settings = settings;
         this.embeddingsStore = embeddingsStore;
-        this.detector = new BatchDetector(settings.model, settings.imageSource, settings.metrics);
+        this.detector = new BatchDetector(settings.model, settings.imageSource, settings.metrics, settings.decodeGate);
         this.joinLimits = new JoinLimits(settings.unknownQuerySetWaitMs, settings.maxWaitingForQuerySet, settings.maxCategories);
     }
 

@@ -26,6 +26,7 @@ public final class DetectorSettings {
     final int maxCategories;
     final long maxStreamThreadBlockMs;
     final BufferBudget bufferBudget;
+    final DecodeGate decodeGate;
 
     private DetectorSettings(Builder b) {
         this.model = Objects.requireNonNull(b.model, "model");
@@ -41,7 +42,9 @@ public final class DetectorSettings {
         this.maxWaitingForQuerySet = positive("max waiting for a query set", b.maxWaitingForQuerySet);
         this.maxCategories = positive("max categories", b.maxCategories);
         this.maxStreamThreadBlockMs = b.maxStreamThreadBlockMs;
-        this.bufferBudget = new BufferBudget(b.maxBufferedEvents, b.maxBufferedBytes); // one per instance: every task shares it
+        // One of each per instance: every task shares them.
+        this.bufferBudget = new BufferBudget(b.maxBufferedEvents, b.maxBufferedBytes);
+        this.decodeGate = new DecodeGate(b.maxConcurrentDecodes);
     }
 
     private static int positive(String what, int value) {
@@ -72,6 +75,7 @@ public final class DetectorSettings {
         private long maxStreamThreadBlockMs = 5_000;
         private int maxBufferedEvents = 10_000;
         private long maxBufferedBytes = 256L << 20;
+        private int maxConcurrentDecodes = 4;
 
         private Builder() {}
 
@@ -135,6 +139,12 @@ public final class DetectorSettings {
         public Builder optBufferCaps(int maxEvents, long maxBytes) {
             this.maxBufferedEvents = maxEvents;
             this.maxBufferedBytes = maxBytes;
+            return this;
+        }
+
+        /** Images the instance fetches and decodes at once, over all tasks. */
+        public Builder optMaxConcurrentDecodes(int maxConcurrentDecodes) {
+            this.maxConcurrentDecodes = maxConcurrentDecodes;
             return this;
         }
 
