@@ -235,6 +235,11 @@ public final class MqDetModel implements AutoCloseable {
         return decoder;
     }
 
+    /** The text side: how this model's categories become prompts. */
+    PromptEncoder prompts() {
+        return prompts;
+    }
+
     /** Feature vectors of the exemplars in one image, one per box (original pixels); computed once per exemplar. */
     public List<float[]> encodeExemplars(byte[] imageBytes, List<Box> boxes) {
         PreparedImage image = decoder.prepare(imageBytes);
