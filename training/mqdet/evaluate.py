@@ -64,6 +64,23 @@ class Package:
         self.det = torch.jit.load(os.path.join(d, "detector.pt")).eval()
         self.enc = torch.jit.load(os.path.join(d, "exemplar_encoder.pt")).eval()
         self.tok = Tokenizer.load(os.path.join(d, "tokenizer.json"))
+        if self.meta.get("format_version") == 2:
+            self._format_1_view()
+
+    def _format_1_view(self):
+        """A format-1 model re-exported in format 2 (training/rewrap_v1_as_v2.py): per-category rows on a fixed
+        letterbox, so the evaluation's format-1 calls map onto the format-2 signature directly."""
+        text = self.meta["text"]
+        if text["prompt_mode"] != "per-category" or self.meta["image"]["resize"] != "letterbox":
+            raise SystemExit("this evaluator reads format-2 packages of per-category letterbox models only")
+        text["vision_only_mask_tokens"] = len(text["vision_only_name"].split())
+        det, enc = self.det, self.enc
+
+        def sizes(x):
+            return torch.tensor([[x.shape[2], x.shape[3]]] * x.shape[0], dtype=torch.long)
+
+        self.det = lambda x, ids, tm, ex, em: det(x, sizes(x), ids, tm, torch.zeros(ids.shape[0], ids.shape[0], ids.shape[1]), ex, em)
+        self.enc = lambda x, boxes: enc(x, sizes(x), boxes)
 
 
 def load_image(path):

@@ -29,7 +29,10 @@ class ConcurrentWritersTest {
     @Test
     void twentyConcurrentWritersLoseNoUpdate(LocalStack stack) throws Exception {
         byte[] png = TestImages.png(40, 40);
-        try (RegistryHarness h = new RegistryHarness(stack, Map.of("registry.max.exemplars.per.category", "64"))) {
+        // A model that takes 64 exemplars per category, so that every writer's exemplar fits in the shared one.
+        java.nio.file.Path model = java.nio.file.Files.createTempFile("model", ".json");
+        java.nio.file.Files.writeString(model, "{\"exemplars\": {\"max_exemplars_per_category\": 64}}");
+        try (RegistryHarness h = new RegistryHarness(stack, Map.of("registry.model.json", model.toString()))) {
             assertThat(h.write("PUT", "/api/query-sets/race/categories/shared", category("shared", List.of())).status()).isEqualTo(201);
             ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
             CountDownLatch go = new CountDownLatch(1);

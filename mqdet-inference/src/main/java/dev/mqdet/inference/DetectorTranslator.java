@@ -16,17 +16,15 @@ import java.util.List;
 
 /**
  * The detector's translator: a batch of prepared images and one chunk of categories in, detections per image
- * out. Pre-processing packs the five input tensors of {@code model.json}; post-processing turns raw logits into
+ * out. Pre-processing packs the seven input tensors of {@code model.json} (images padded onto one canvas, their
+ * sizes, the chunk's tokens and positive map, its exemplars); post-processing turns the per-category logits into
  * scores (sigmoid), keeps those above the threshold, runs non-maximum suppression per category (DJL's
- * {@link Rectangle#nms}) and maps boxes back to original pixels.
- *
- * <p>Categories are scored independently by the model, so per-category post-processing of one chunk is exact:
- * chunk results are simply concatenated.
+ * {@link Rectangle#nms}) and maps boxes back to original pixels, each axis by its own scale.
  */
 public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTranslator.Input, List<List<DetectedObject>>> {
 
-    /** One forward: images and a chunk of at most {@code max_categories_per_forward} categories. */
-    public record Input(List<PreparedImage> images, List<QueryCategory> categories, List<QueryTokenizer.TokenRow> rows) {}
+    /** One forward: images and a chunk of categories with their text inputs. */
+    public record Input(List<PreparedImage> images, List<QueryCategory> categories, PromptEncoder.TextInput text) {}
 
     /**
      * DJL's {@link Rectangle#getIoU} counts pixels inclusively (+1 on every side length), where COCO and the Python
@@ -57,35 +55,26 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
     public NDList processInput(TranslatorContext ctx, Input input) {
         ctx.setAttachment("input", input);
         NDManager manager = ctx.getNDManager();
-        int size = pkg.imageSize();
-        int batch = input.images().size();
-        int plane = 3 * size * size;
-        float[] pixels = new float[batch * plane];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(input.images().get(b).chw(), 0, pixels, b * plane, plane);
-        }
+        Canvas canvas = Canvas.of(pkg.imageRule(), input.images());
         int k = input.categories().size();
-        int length = pkg.maxTokens();
         int dim = pkg.featureDim();
-        int exemplars = Math.max(1, input.categories().stream().mapToInt(c -> Math.min(c.exemplars().size(), pkg.maxExemplars())).max().orElse(0));
-        long[] ids = new long[k * length];
-        long[] mask = new long[k * length];
+        int exemplars = Math.max(1, input.categories().stream().mapToInt(c -> c.exemplars().size()).max().orElse(0));
         float[] feats = new float[k * exemplars * dim];
         long[] exemplarMask = new long[k * exemplars];
         for (int c = 0; c < k; c++) {
-            QueryTokenizer.TokenRow row = input.rows().get(c);
-            System.arraycopy(row.ids(), 0, ids, c * length, length);
-            System.arraycopy(row.mask(), 0, mask, c * length, length);
             List<float[]> vectors = input.categories().get(c).exemplars();
-            for (int e = 0; e < Math.min(vectors.size(), exemplars); e++) {
+            for (int e = 0; e < vectors.size(); e++) {
                 System.arraycopy(vectors.get(e), 0, feats, (c * exemplars + e) * dim, dim);
                 exemplarMask[c * exemplars + e] = 1;
             }
         }
+        PromptEncoder.TextInput text = input.text();
         return new NDList(
-                manager.create(FloatBuffer.wrap(pixels), new Shape(batch, 3, size, size)),
-                manager.create(ids, new Shape(k, length)),
-                manager.create(mask, new Shape(k, length)),
+                canvas.pixels(manager),
+                canvas.sizes(manager),
+                manager.create(text.ids(), new Shape(text.rows(), text.length())),
+                manager.create(text.mask(), new Shape(text.rows(), text.length())),
+                manager.create(FloatBuffer.wrap(text.positiveMap()), new Shape(k, text.rows(), text.length())),
                 manager.create(FloatBuffer.wrap(feats), new Shape(k, exemplars, dim)),
                 manager.create(exemplarMask, new Shape(k, exemplars)));
     }
@@ -132,8 +121,7 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
         List<Double> candidateScores = new ArrayList<>(candidates.size());
         for (int n : candidates) {
             int at = (b * anchors + n) * 4;
-            Box box = new Box(boxes[at], boxes[at + 1], boxes[at + 2], boxes[at + 3])
-                    .scaled(1f / image.scale()).clippedTo(image.width(), image.height());
+            Box box = image.toOriginal(new Box(boxes[at], boxes[at + 1], boxes[at + 2], boxes[at + 3]));
             original.add(box);
             rectangles.add(new Rectangle(box.x1() * NMS_UNITS, box.y1() * NMS_UNITS, box.width() * NMS_UNITS, box.height() * NMS_UNITS));
             candidateScores.add((double) scores[(b * anchors + n) * k + c]);

@@ -10,7 +10,10 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The exemplar encoder's translator: one prepared image and its exemplar boxes (original pixels) in, one vector per box out. */
+/**
+ * The exemplar encoder's translator: one prepared image (on its own canvas, as the detector pads it) and its
+ * exemplar boxes in original pixels in, one vector per box out.
+ */
 final class ExemplarEncoderTranslator implements NoBatchifyTranslator<ExemplarEncoderTranslator.Input, List<float[]>> {
 
     record Input(PreparedImage image, List<Box> boxes) {}
@@ -23,17 +26,18 @@ final class ExemplarEncoderTranslator implements NoBatchifyTranslator<ExemplarEn
 
     @Override
     public NDList processInput(TranslatorContext ctx, Input input) {
-        int size = pkg.imageSize();
         float[] boxes = new float[input.boxes().size() * 4];
         for (int i = 0; i < input.boxes().size(); i++) {
-            Box box = input.boxes().get(i).scaled(input.image().scale());
+            Box box = input.image().toInput(input.boxes().get(i));
             boxes[4 * i] = box.x1();
             boxes[4 * i + 1] = box.y1();
             boxes[4 * i + 2] = box.x2();
             boxes[4 * i + 3] = box.y2();
         }
+        Canvas canvas = Canvas.of(pkg.imageRule(), List.of(input.image()));
         return new NDList(
-                ctx.getNDManager().create(FloatBuffer.wrap(input.image().chw()), new Shape(1, 3, size, size)),
+                canvas.pixels(ctx.getNDManager()),
+                canvas.sizes(ctx.getNDManager()),
                 ctx.getNDManager().create(FloatBuffer.wrap(boxes), new Shape(input.boxes().size(), 4)));
     }
 

@@ -9,34 +9,52 @@ import dev.mqdet.images.SafeImageReader.UnsafeImageException;
 import java.awt.image.BufferedImage;
 
 /**
- * Turns JPEG/PNG bytes into the model's input per {@code model.json}: letterboxed to a square of
- * {@code image_size} (scaled down only when larger, placed top-left), normalised per channel, CHW floats.
+ * Turns JPEG/PNG bytes into the model's input per {@code model.json} {@code image} ({@link ImageRule}): resized
+ * bilinearly (down or up, as the rule says), channels in the model's order and value scale, normalised, CHW
+ * floats of the content only; the translator pads a batch onto one canvas.
  *
  * <p>Safety first: the byte size and the pixel count the header declares are checked before a single pixel is
  * decoded, so a decompression bomb costs nothing; a truncated or corrupt file is refused, never half-read.
  */
 public final class ImageDecoder {
 
-    /** An image ready for the network, and what is needed to map boxes back to its pixels. */
-    public record PreparedImage(float[] chw, float scale, int width, int height) {}
+    /**
+     * An image ready for the network: {@code chw} holds {@code 3 x inputHeight x inputWidth} floats; {@code width}
+     * and {@code height} are the original pixels that boxes map back to.
+     */
+    public record PreparedImage(float[] chw, int inputWidth, int inputHeight, int width, int height) {
+        /** Network pixels per original pixel along x; boxes in original pixels times this are network pixels. */
+        public float scaleX() {
+            return (float) inputWidth / width;
+        }
 
-    private final int size;
-    private final float[] mean;
-    private final float[] std;
+        public float scaleY() {
+            return (float) inputHeight / height;
+        }
+
+        /** An original-pixel box in network pixels. */
+        public Box toInput(Box box) {
+            return new Box(box.x1() * scaleX(), box.y1() * scaleY(), box.x2() * scaleX(), box.y2() * scaleY());
+        }
+
+        /** A network-pixel box in original pixels, clipped to the image. */
+        public Box toOriginal(Box box) {
+            return new Box(box.x1() / scaleX(), box.y1() / scaleY(), box.x2() / scaleX(), box.y2() / scaleY()).clippedTo(width, height);
+        }
+    }
+
+    private final ImageRule rule;
     private final long maxPixels;
     private final int maxBytes;
 
     public ImageDecoder(ModelPackage pkg, long maxPixels, int maxBytes) {
-        this.size = pkg.imageSize();
-        this.mean = pkg.mean();
-        this.std = pkg.std();
+        this.rule = pkg.imageRule();
         this.maxPixels = maxPixels;
         this.maxBytes = maxBytes;
     }
 
     public PreparedImage prepare(byte[] bytes) {
-        BufferedImage image = decode(bytes);
-        return letterbox(image);
+        return prepare(decode(bytes));
     }
 
     /** Decodes after checking size, format and declared dimensions (the project's one safe reader). */
@@ -48,36 +66,38 @@ public final class ImageDecoder {
         }
     }
 
-    /** Letterbox and normalise: the same rule as the Python side (training/mqdet/data.py). */
-    public PreparedImage letterbox(BufferedImage image) {
+    /** Resize and normalise a decoded image by the model's rule. */
+    public PreparedImage prepare(BufferedImage image) {
         int width = image.getWidth();
         int height = image.getHeight();
-        float scale = 1f;
+        ImageRule.InputSize input = rule.inputSize(width, height);
         BufferedImage source = image;
-        if (Math.max(width, height) > size) {
-            scale = (float) size / Math.max(width, height);
-            int newWidth = Math.max(1, Math.round(width * scale));
-            int newHeight = Math.max(1, Math.round(height * scale));
-            source = new BufferedImage(newWidth, newHeight, BufferedImage.TYPE_INT_RGB);
+        if (input.width() != width || input.height() != height) {
+            source = new BufferedImage(input.width(), input.height(), BufferedImage.TYPE_INT_RGB);
             Graphics2D g = source.createGraphics();
             g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-            g.drawImage(image, 0, 0, newWidth, newHeight, null);
+            g.drawImage(image, 0, 0, input.width(), input.height(), null);
             g.dispose();
         }
-        int w = source.getWidth();
-        int h = source.getHeight();
+        int w = input.width();
+        int h = input.height();
         int[] argb = source.getRGB(0, 0, w, h, null, 0, w);
-        float[] chw = new float[3 * size * size]; // padding is 0 after normalisation
-        int plane = size * size;
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int pixel = argb[y * w + x];
-                int offset = y * size + x;
-                chw[offset] = (((pixel >> 16) & 0xff) / 255f - mean[0]) / std[0];
-                chw[plane + offset] = (((pixel >> 8) & 0xff) / 255f - mean[1]) / std[1];
-                chw[2 * plane + offset] = ((pixel & 0xff) / 255f - mean[2]) / std[2];
-            }
+        int plane = w * h;
+        float[] chw = new float[3 * plane];
+        int red = rule.bgr() ? 2 : 0;
+        int blue = rule.bgr() ? 0 : 2;
+        for (int i = 0; i < plane; i++) {
+            int pixel = argb[i];
+            chw[red * plane + i] = rule.normalise((pixel >> 16) & 0xff, red);
+            chw[plane + i] = rule.normalise((pixel >> 8) & 0xff, 1);
+            chw[blue * plane + i] = rule.normalise(pixel & 0xff, blue);
         }
-        return new PreparedImage(chw, scale, width, height);
+        return new PreparedImage(chw, w, h, width, height);
+    }
+
+    /** A blank image of {@code width x height} original pixels, for probes. */
+    public PreparedImage blank(int width, int height) {
+        ImageRule.InputSize input = rule.inputSize(width, height);
+        return new PreparedImage(new float[3 * input.width() * input.height()], input.width(), input.height(), width, height);
     }
 }

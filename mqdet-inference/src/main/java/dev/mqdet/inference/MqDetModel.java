@@ -156,7 +156,7 @@ public final class MqDetModel implements AutoCloseable {
     private final Options options;
     private final Model detector;
     private final Model encoder;
-    private final QueryTokenizer tokenizer;
+    private final PromptEncoder prompts;
     private final ImageDecoder decoder;
     private final BlockingQueue<Predictor<DetectorTranslator.Input, List<List<DetectedObject>>>> detectors;
     private final BlockingQueue<Predictor<ExemplarEncoderTranslator.Input, List<float[]>>> encoders;
@@ -184,7 +184,7 @@ public final class MqDetModel implements AutoCloseable {
             throw new ModelPackageException("model package " + pkg.dir() + ": TorchScript files do not load on "
                     + device + ": " + e.getMessage(), e);
         }
-        this.tokenizer = new QueryTokenizer(pkg);
+        this.prompts = new PromptEncoder(pkg);
         this.decoder = new ImageDecoder(pkg, options.maxPixels(), options.maxImageBytes());
         DetectorTranslator translator = DetectorTranslator.builder(pkg)
                 .optScoreThreshold(options.scoreThreshold())
@@ -235,6 +235,11 @@ public final class MqDetModel implements AutoCloseable {
         return decoder;
     }
 
+    /** The text side: how this model's categories become prompts. */
+    PromptEncoder prompts() {
+        return prompts;
+    }
+
     /** Feature vectors of the exemplars in one image, one per box (original pixels); computed once per exemplar. */
     public List<float[]> encodeExemplars(byte[] imageBytes, List<Box> boxes) {
         PreparedImage image = decoder.prepare(imageBytes);
@@ -257,8 +262,9 @@ public final class MqDetModel implements AutoCloseable {
     }
 
     /**
-     * One forward per chunk of at most {@code max_categories_per_forward} categories over the whole batch of
-     * images; chunks are merged per image. Exact, because the model scores categories independently.
+     * One forward per chunk of categories over the whole batch of images; chunks are merged per image. In
+     * per-category mode this is exact (categories never meet); in prompt mode a category is scored in the company
+     * of its chunk, as GLIP scores LVIS.
      */
     public List<List<DetectedObject>> detectPrepared(List<PreparedImage> images, List<QueryCategory> querySet) {
         return detectBatch(images, querySet).perImage();
@@ -278,26 +284,16 @@ public final class MqDetModel implements AutoCloseable {
         if (images.isEmpty()) {
             return new BatchDetections(List.of(), Duration.ZERO);
         }
-        List<QueryTokenizer.TokenRow> rows = new ArrayList<>(querySet.size());
         for (QueryCategory category : querySet) {
-            for (float[] vector : category.exemplars()) {
-                if (vector.length != pkg.featureDim()) {
-                    throw new InvalidQueryException("category '" + category.categoryId() + "' has an exemplar vector of "
-                            + vector.length + " floats; model " + pkg.modelId() + " needs " + pkg.featureDim()
-                            + " (was it encoded by another model?)");
-                }
-            }
-            rows.add(tokenizer.row(category));
+            checkExemplars(category);
         }
         List<List<DetectedObject>> merged = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
             merged.add(new ArrayList<>());
         }
-        int chunk = pkg.maxCategoriesPerForward();
         LongAdder modelNanos = new LongAdder();
-        for (int from = 0; from < querySet.size(); from += chunk) {
-            int to = Math.min(from + chunk, querySet.size());
-            DetectorTranslator.Input input = new DetectorTranslator.Input(images, querySet.subList(from, to), rows.subList(from, to));
+        for (PromptEncoder.Chunk chunk : prompts.chunks(querySet)) {
+            DetectorTranslator.Input input = new DetectorTranslator.Input(images, querySet.subList(chunk.from(), chunk.to()), chunk.text());
             List<List<DetectedObject>> part = withPredictor(detectors, predictor -> predictor.predict(input), modelNanos);
             for (int i = 0; i < images.size(); i++) {
                 merged.get(i).addAll(part.get(i));
@@ -327,15 +323,32 @@ public final class MqDetModel implements AutoCloseable {
         encoders.forEach(Predictor::close);
         detector.close();
         encoder.close();
-        tokenizer.close();
+        prompts.close();
+    }
+
+    /**
+     * A category's exemplars must fit the model: vectors of {@code feature_dim} (another model's are meaningless
+     * here) and no more than {@code max_exemplars_per_category} (refused, never dropped).
+     */
+    private void checkExemplars(QueryCategory category) {
+        if (category.exemplars().size() > pkg.maxExemplars()) {
+            throw new InvalidQueryException("category '" + category.categoryId() + "' has " + category.exemplars().size()
+                    + " exemplars; model " + pkg.modelId() + " takes at most " + pkg.maxExemplars() + " per category");
+        }
+        for (float[] vector : category.exemplars()) {
+            if (vector.length != pkg.featureDim()) {
+                throw new InvalidQueryException("category '" + category.categoryId() + "' has an exemplar vector of "
+                        + vector.length + " floats; model " + pkg.modelId() + " needs " + pkg.featureDim()
+                        + " (was it encoded by another model?)");
+            }
+        }
     }
 
     /** One tiny forward of each TorchScript file, so a package whose shapes disagree with its contract fails at load. */
     private void probe() {
-        int size = pkg.imageSize();
-        PreparedImage blank = new PreparedImage(new float[3 * size * size], 1f, size, size);
+        PreparedImage blank = decoder.blank(64, 48);
         List<float[]> vectors = withPredictor(encoders, p -> p.predict(
-                new ExemplarEncoderTranslator.Input(blank, List.of(new Box(8, 8, size / 2f, size / 2f)))));
+                new ExemplarEncoderTranslator.Input(blank, List.of(new Box(4, 4, 32, 24)))));
         if (vectors.size() != 1) {
             throw new ModelPackageException("model package " + pkg.dir() + ": exemplar encoder returned "
                     + vectors.size() + " vectors for 1 box");

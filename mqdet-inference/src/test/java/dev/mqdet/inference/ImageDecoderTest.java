@@ -30,7 +30,7 @@ class ImageDecoderTest {
     @Test
     void emptyBytesAreRefused() {
         assertThatThrownBy(() -> decoder.prepare(new byte[0])).isExactlyInstanceOf(InvalidImageException.class).hasMessageContaining("empty");
-        assertThatThrownBy(() -> decoder.prepare(null)).isExactlyInstanceOf(InvalidImageException.class);
+        assertThatThrownBy(() -> decoder.prepare((byte[]) null)).isExactlyInstanceOf(InvalidImageException.class);
     }
 
     @Test
@@ -95,17 +95,27 @@ class ImageDecoderTest {
 
     @Test
     void largeImagesAreLetterboxedSmallOnesKeptAtScaleOne() throws IOException {
-        int size = TestModels.shippedPackage().imageSize();
+        int size = TestModels.shippedPackage().imageRule().size();
         PreparedImage large = decoder.prepare(encode(picture(2 * size, size), "png"));
-        assertThat(large.scale()).isEqualTo(0.5f);
+        assertThat(large.scaleX()).isEqualTo(0.5f);
+        assertThat(large.scaleY()).isEqualTo(0.5f);
         assertThat(large.width()).isEqualTo(2 * size);
         PreparedImage small = decoder.prepare(encode(picture(100, 80), "png"));
-        assertThat(small.scale()).isEqualTo(1f);
-        assertThat(small.chw()).hasSize(3 * size * size);
-        assertThat(small.chw()[size * size - 1]).as("padding is 0 after normalisation").isZero();
-        float[] mean = TestModels.shippedPackage().mean();
-        float[] std = TestModels.shippedPackage().std();
-        assertThat(small.chw()[0]).as("red of a white pixel").isCloseTo((1f - mean[0]) / std[0], org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(small.scaleX()).isEqualTo(1f);
+        assertThat(small.chw()).hasSize(3 * 100 * 80);
+        ImageRule rule = TestModels.shippedPackage().imageRule();
+        assertThat(small.chw()[0]).as("red of a white pixel").isCloseTo((1f - rule.mean()[0]) / rule.std()[0], org.assertj.core.data.Offset.offset(1e-6f));
+    }
+
+    @Test
+    void eachAxisKeepsItsOwnScaleSoBoxesMapBackExactly() throws IOException {
+        PreparedImage odd = decoder.prepare(encode(picture(999, 333), "png"));
+        assertThat(odd.inputWidth()).isEqualTo(320);
+        assertThat(odd.inputHeight()).isEqualTo(107); // round(333 * 320 / 999) = round(106.67)
+        Box original = new Box(10, 20, 900, 300);
+        Box back = odd.toOriginal(odd.toInput(original));
+        assertThat(back.x1()).isCloseTo(10f, org.assertj.core.data.Offset.offset(1e-3f));
+        assertThat(back.y2()).isCloseTo(300f, org.assertj.core.data.Offset.offset(1e-3f));
     }
 
     static BufferedImage picture(int width, int height) {

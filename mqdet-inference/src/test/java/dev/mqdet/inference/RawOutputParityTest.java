@@ -50,7 +50,7 @@ class RawOutputParityTest {
     void rawOutputsMatchPyTorchOnTenFixedInputs() throws Exception {
         try (MqDetModel mqdet = MqDetModel.load(pkg, MqDetModel.Options.builder().optPoolSize(1).build());
              Model detector = Model.newInstance("detector", ai.djl.Device.cpu(), "PyTorch");
-             QueryTokenizer tokenizer = new QueryTokenizer(pkg)) {
+             PromptEncoder prompts = new PromptEncoder(pkg)) {
             detector.load(pkg.dir(), "detector");
             Map<Integer, List<float[]>> bank = Evaluation.exemplarBank(mqdet, set, 5);
             List<EvalSet.Category> categories = set.evaluated();
@@ -71,15 +71,15 @@ class RawOutputParityTest {
                 for (JsonNode c : fixture.path("cases")) {
                     String mode = c.path("mode").asText();
                     List<QueryCategory> querySet = new ArrayList<>();
-                    List<QueryTokenizer.TokenRow> rows = new ArrayList<>();
                     for (EvalSet.Category category : categories) {
                         QueryCategory q = new QueryCategory(Integer.toString(category.id()), mode.equals("vision") ? null : category.name(),
                                 mode.equals("text") ? List.of() : bank.get(category.id()));
                         querySet.add(q);
-                        rows.add(tokenizer.row(q));
                     }
                     PreparedImage image = mqdet.decoder().prepare(Files.readAllBytes(set.dir().resolve(c.path("image").asText())));
-                    float[][] out = predictor.predict(new DetectorTranslator.Input(List.of(image), querySet, rows));
+                    List<PromptEncoder.Chunk> chunks = prompts.chunks(querySet);
+                    assertThat(chunks).hasSize(1);
+                    float[][] out = predictor.predict(new DetectorTranslator.Input(List.of(image), querySet, chunks.get(0).text()));
                     int anchors = c.path("logits_shape").get(1).asInt();
                     int k = c.path("logits_shape").get(2).asInt();
                     assertThat(out[1]).hasSize(anchors * k);

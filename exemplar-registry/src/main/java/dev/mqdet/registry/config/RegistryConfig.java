@@ -46,7 +46,8 @@ public final class RegistryConfig {
         d.put("registry.live.enabled", "true");
         d.put("registry.live.events", "50");
         d.put("registry.live.image.bytes", String.valueOf(64L * 1024 * 1024));
-        d.put("registry.max.exemplars.per.category", "16");
+        d.put("registry.model.json", "");
+        d.put("registry.max.exemplars.per.category", "");
         d.put("registry.max.categories.per.query.set", "2000");
         d.put("registry.max.label.length", "200");
         d.put("registry.max.image.bytes", String.valueOf(4L * 1024 * 1024));
@@ -65,7 +66,6 @@ public final class RegistryConfig {
             Map.entry("registry.topic.partitions", new long[] {1, 1_000}),
             Map.entry("registry.live.events", new long[] {1, 10_000}),
             Map.entry("registry.live.image.bytes", new long[] {0, Long.MAX_VALUE}),
-            Map.entry("registry.max.exemplars.per.category", new long[] {1, 1_000}),
             Map.entry("registry.max.categories.per.query.set", new long[] {1, 100_000}),
             Map.entry("registry.max.label.length", new long[] {1, 10_000}),
             Map.entry("registry.max.image.bytes", new long[] {1, Integer.MAX_VALUE}),
@@ -95,6 +95,7 @@ public final class RegistryConfig {
             }
         }
         RANGES.forEach((key, range) -> getLong(key, range[0], range[1]));
+        maxExemplarsPerCategory();
         SWITCHES.forEach(this::getBoolean);
         for (String key : REQUIRED) {
             if (get(key).isBlank()) {
@@ -211,9 +212,28 @@ public final class RegistryConfig {
         return out;
     }
 
+    /**
+     * Exemplars per category: the model's {@code max_exemplars_per_category} (the detector refuses more, so the
+     * registry must too), or a lower value set here. Above the model's is refused at start.
+     */
+    private int maxExemplarsPerCategory() {
+        String key = "registry.max.exemplars.per.category";
+        ModelExemplarLimit model = ModelExemplarLimit.read(get("registry.model.json"));
+        if (get(key).isBlank()) {
+            return model.max();
+        }
+        int configured = getInt(key, 1, 1_000);
+        if (configured > model.max()) {
+            throw new InvalidSettingException(key, key + " = " + configured + " is above the " + model.max()
+                    + " exemplars per category that the model takes (" + model.source() + ", exemplars.max_exemplars_per_category);"
+                    + " the detector would refuse such categories: leave it unset or set at most " + model.max());
+        }
+        return configured;
+    }
+
     public Limits limits() {
         return new Limits(
-                getInt("registry.max.exemplars.per.category", 1, 1_000),
+                maxExemplarsPerCategory(),
                 getInt("registry.max.categories.per.query.set", 1, 100_000),
                 getInt("registry.max.label.length", 1, 10_000),
                 getLong("registry.max.image.bytes", 1, Integer.MAX_VALUE),
