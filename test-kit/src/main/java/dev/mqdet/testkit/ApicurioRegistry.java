@@ -57,13 +57,17 @@ public final class ApicurioRegistry implements AutoCloseable {
      * ({@code quarkus.http.ssl-port}, {@code quarkus.http.ssl.certificate.key-store-file}) for TLS tests.
      */
     public static ApicurioRegistry launch(Path workDir, Map<String, String> extraProperties) {
+        return launch(workDir, freePort(), extraProperties);
+    }
+
+    /** As {@link #launch(Path, Map)}, on a given port (a restart on the port clients already know). */
+    public static ApicurioRegistry launch(Path workDir, int port, Map<String, String> extraProperties) {
         Path home = home();
         Path runner = home.resolve(property("apicurio.runner"));
         if (!Files.isRegularFile(runner)) {
             throw new IllegalStateException("Apicurio Registry is not unpacked at " + runner
                     + "; build the test-kit module first (./mvnw -pl test-kit install) or set MQDET_APICURIO_HOME");
         }
-        int port = freePort();
         try {
             Files.createDirectories(workDir);
             Path logFile = workDir.resolve("apicurio-" + port + ".log");
@@ -135,6 +139,14 @@ public final class ApicurioRegistry implements AutoCloseable {
 
     public boolean isRunning() {
         return process.isAlive();
+    }
+
+    /** Kills the server process (SIGKILL): no clean shutdown; returns when it is gone. */
+    public void kill() {
+        process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+        close();
     }
 
     /** Stops the server process and anything it started; safe to call more than once, also from a shutdown hook. */
