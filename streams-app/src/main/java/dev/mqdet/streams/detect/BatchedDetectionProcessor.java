@@ -74,7 +74,11 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
         this.context = context;
         this.embeddings = context.getStateStore(embeddingsStore);
         this.buffer = new EventBuffer(context.getStateStore(BUFFER_STORE), settings.bufferBudget);
-        int restored = buffer.restore(buffered -> settings.images.deserialize(buffered.origin().topic(), buffered.value()));
+        int restored = buffer.restore(buffered -> {
+            ImageEvent event = settings.images.deserialize(buffered.origin().topic(), buffered.value());
+            InlineImageView.share(event, buffered.value());
+            return event;
+        });
         if (restored > 0) {
             log.info("task {}: {} buffered image events restored", context.taskId(), restored);
         }
@@ -123,6 +127,7 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
             if (event == null) {
                 throw new SerdeException("image event has no value (null record)");
             }
+            InlineImageView.share(event, record.value()); // the image held once while buffered
         } catch (SchemaRegistryUnavailableException transientFailure) {
             throw transientFailure; // not the record's fault: retried after the thread restarts
         } catch (RuntimeException e) {
