@@ -144,6 +144,11 @@ public final class StreamsAppConfig {
         defaults.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "50");
         // A dead letter carries the original image bytes: room for the largest record the topics take.
         defaults.put("producer.max.request.size", Integer.toString(dev.mqdet.topics.Topic.MAX_MESSAGE_BYTES));
+        // A replaced stream thread (after a transient failure such as the schema registry being down) does not leave
+        // the group, so the rebalance that gives its tasks to the new thread waits for the old member's session to
+        // expire: at Kafka's 45 s the app stood still for 43 s after the registry was back (RegistryRestartTest).
+        // Heartbeats run on their own thread, so long inference does not end a session; max.poll.interval.ms does.
+        defaults.put(StreamsConfig.mainConsumerPrefix("session.timeout.ms"), "10000");
         // Never act on an aborted registry write, also under at_least_once (exactly-once sets this itself).
         defaults.put("consumer.isolation.level", "read_committed");
         return Map.copyOf(defaults);

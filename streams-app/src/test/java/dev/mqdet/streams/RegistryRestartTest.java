@@ -48,7 +48,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * bounded retries end in SchemaRegistryUnavailableException, the stream thread is replaced, the transaction aborted,
  * and the records are read again from the last commit until the registry answers. The replacement thread can
  * start only when the dead one's group membership has timed out ({@code session.timeout.ms}): that, not the
- * registry, sets how long the app stalls after the registry is back (about 45 s at Kafka's default). A read_committed consumer sees
+ * registry, sets how long the app stalls after the registry is back: about 45 s at Kafka's default, hence the app's
+ * default of 10 s for main.consumer.session.timeout.ms, which this test runs with. A read_committed consumer sees
  * exactly one detection event per good event, and exactly one dead letter, the poison record's.
  */
 @ExtendWith(LocalStackExtension.class)
@@ -73,9 +74,6 @@ class RegistryRestartTest {
             settings.put("schema.registry.url", registry.url());
             settings.put(StreamsAppConfig.BATCH_SIZE, "8");
             settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "300");
-            // A replaced stream thread's consumer does not leave the group (Kafka Streams never leaves on close): the
-            // new thread's rebalance waits for the old member's session to time out, 45 s by default, 10 s here.
-            settings.put("session.timeout.ms", "10000");
             try (PipelineApp app = PipelineApp.start(StreamsAppConfig.of(settings))) {
                 app.awaitRunning(Duration.ofSeconds(90));
                 client.awaitEncoded(app.model().modelId(), queries, Duration.ofMinutes(2));
