@@ -34,8 +34,12 @@ final class PromptEncoder implements AutoCloseable {
     /** Categories {@code from} (inclusive) to {@code to} of the query set, and their text inputs. */
     record Chunk(int from, int to, TextInput text) {}
 
+    /** What the cache of encoded query sets may hold, in bytes of token arrays and positive maps. */
+    static final long CACHE_BYTES = 64L << 20;
+
     private final HuggingFaceTokenizer tokenizer;
     private final ModelPackage pkg;
+    private final ChunkCache cache = new ChunkCache(CACHE_BYTES);
 
     PromptEncoder(ModelPackage pkg) {
         this.pkg = pkg;
@@ -47,11 +51,25 @@ final class PromptEncoder implements AutoCloseable {
         }
     }
 
+    /**
+     * The chunks of a query set, from the cache when the same texts were encoded before: a query set is the same
+     * from one batch to the next, and tokenising 1,200 names per batch would cost more than the forward.
+     */
     List<Chunk> chunks(List<QueryCategory> categories) {
         if (categories.isEmpty()) {
             throw new InvalidQueryException("the query set has no categories");
         }
-        return pkg.promptMode() == PromptMode.PROMPT ? prompts(categories) : perCategory(categories);
+        List<String> texts = new ArrayList<>(categories.size());
+        for (QueryCategory category : categories) {
+            texts.add(text(category));
+        }
+        List<Chunk> cached = cache.get(texts);
+        if (cached != null) {
+            return cached;
+        }
+        List<Chunk> chunks = pkg.promptMode() == PromptMode.PROMPT ? prompts(categories) : perCategory(categories);
+        cache.put(texts, chunks);
+        return chunks;
     }
 
     /** The text that stands for a category: its name, or the model's vision-only text for an exemplar-only one. */

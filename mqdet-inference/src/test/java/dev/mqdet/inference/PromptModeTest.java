@@ -77,6 +77,25 @@ class PromptModeTest {
     }
 
     @Test
+    void aQuerySetIsTokenisedOnceAndEncodedAgainOnlyWhenItsTextsChange() {
+        ModelPackage pkg = ModelPackage.load(PACKAGE);
+        try (PromptEncoder prompts = new PromptEncoder(pkg)) {
+            List<QueryCategory> set = new ArrayList<>();
+            for (int i = 0; i < 1_200; i++) {
+                set.add(QueryCategory.text("c" + i, "dotted star " + i));
+            }
+            List<PromptEncoder.Chunk> first = prompts.chunks(set);
+            assertThat(prompts.chunks(new ArrayList<>(set))).as("the next batch of the same query set").isSameAs(first);
+
+            set.set(7, QueryCategory.text("c7", "ringed star 7"));
+            List<PromptEncoder.Chunk> changed = prompts.chunks(set);
+            assertThat(changed).isNotSameAs(first);
+            assertThat(changed.get(0).text().ids()).isNotEqualTo(first.get(0).text().ids());
+            assertThat(changed.get(1).text().ids()).isEqualTo(first.get(1).text().ids());
+        }
+    }
+
+    @Test
     void aPromptModelDetectsTwelveHundredCategoriesOnANonSquareImageWithBoxesInItsPixels() {
         try (MqDetModel model = MqDetModel.load(ModelPackage.load(PACKAGE), MqDetModel.Options.builder().optScoreThreshold(0f).build())) {
             ImageDecoder.PreparedImage image = model.decoder().blank(900, 300);

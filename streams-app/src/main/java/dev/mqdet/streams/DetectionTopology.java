@@ -8,7 +8,6 @@ import dev.mqdet.events.ImageEvent;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.schemaregistry.SchemaRegistryClient;
 import dev.mqdet.streams.detect.BatchedDetectionProcessor;
-import dev.mqdet.streams.detect.BufferedImageEvent;
 import dev.mqdet.streams.detect.DetectorSettings;
 import dev.mqdet.streams.detect.DispatchPolicy;
 import dev.mqdet.streams.detect.QuerySets;
@@ -114,7 +113,7 @@ public final class DetectionTopology {
         // durable before its input offset is; an event put and answered between two commits reaches the
         // changelog only as a small tombstone, not as a second copy of its image bytes.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BatchedDetectionProcessor.BUFFER_STORE),
-                Serdes.Long(), BufferedImageEvent.serde()).withCachingEnabled(), "batched-detector");
+                Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), "batched-detector"); // layout: BufferedImageEvent
 
         // 4. Outputs.
         topology.addSink(BatchedDetectionProcessor.DETECTIONS_SINK, detectionsTopic,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.events.DeadLetter;
 import dev.mqdet.events.DetectionEvent;
+import dev.mqdet.events.Exemplar;
 import dev.mqdet.events.ExemplarEmbedding;
 import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.inference.ModelPackage;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -290,6 +292,23 @@ class BatchedDetectionTopologyTest {
         assertThat(letter.getSourceTopic()).isEqualTo("exemplar-queries");
         assertThat(letter.getStage()).isEqualTo("deserialize");
         assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aCategoryWithMoreExemplarsThanTheModelTakesIsRefusedOnceAtEncoding() {
+        var queriesDlq = driver.createOutputTopic("exemplar-queries-dlq", new ByteArrayDeserializer(), Topics.EXEMPLAR_QUERIES_DLQ.valueSerde(registry).deserializer());
+        ExemplarQuery query = world.querySet("big", world.categories(List.of(91)), 5, true, 1).get(0);
+        List<Exemplar> exemplars = new ArrayList<>(query.getExemplars());
+        for (int i = 0; exemplars.size() <= model.modelPackage().maxExemplars(); i++) {
+            exemplars.add(Exemplar.newBuilder(exemplars.get(i)).setExemplarId("extra-" + i).build());
+        }
+        query.setExemplars(exemplars);
+        queries.pipeInput(Keys.query("big", query.getCategoryId()), query);
+
+        DeadLetter letter = queriesDlq.readValue();
+        assertThat(letter.getStage()).isEqualTo("encode");
+        assertThat(letter.getErrorMessage()).contains("6 exemplars").contains("at most " + model.modelPackage().maxExemplars());
+        assertThat(embeddings.isEmpty()).as("nothing encoded that every event would then fail on").isTrue();
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -39,7 +40,7 @@ final class EventBuffer {
         final ArrayDeque<Pending> events = new ArrayDeque<>();
     }
 
-    private final KeyValueStore<Long, BufferedImageEvent> store;
+    private final KeyValueStore<Bytes, byte[]> store;
     private final BufferBudget budget;
     private int heldEvents;
     private long heldBytes;
@@ -49,7 +50,7 @@ final class EventBuffer {
     private int readyCount;
     private long nextSequence;
 
-    EventBuffer(KeyValueStore<Long, BufferedImageEvent> store, BufferBudget budget) {
+    EventBuffer(KeyValueStore<Bytes, byte[]> store, BufferBudget budget) {
         this.store = store;
         this.budget = budget;
     }
@@ -66,12 +67,13 @@ final class EventBuffer {
      */
     int restore(Function<BufferedImageEvent, ImageEvent> decode) {
         int restored = 0;
-        try (KeyValueIterator<Long, BufferedImageEvent> it = store.all()) {
+        try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
             while (it.hasNext()) {
-                KeyValue<Long, BufferedImageEvent> entry = it.next();
-                nextSequence = Math.max(nextSequence, entry.key + 1);
-                arrivals.add(new Pending(entry.key, entry.value, decode.apply(entry.value)));
-                long size = size(entry.value.key(), entry.value.value());
+                KeyValue<Bytes, byte[]> entry = it.next();
+                BufferedImageEvent.Stored stored = BufferedImageEvent.fromStore(entry.key, entry.value);
+                nextSequence = Math.max(nextSequence, stored.sequence() + 1);
+                arrivals.add(new Pending(stored.sequence(), stored.storeKey(), stored.event(), decode.apply(stored.event())));
+                long size = size(stored.event().key(), stored.event().value());
                 budget.force(size); // accepted before the restart: held whatever the caps
                 heldEvents++;
                 heldBytes += size;
@@ -92,8 +94,9 @@ final class EventBuffer {
         heldEvents++;
         heldBytes += size;
         BufferedImageEvent buffered = new BufferedImageEvent(origin, timestampMs, nowMs, key, value);
-        Pending pending = new Pending(nextSequence++, buffered, event);
-        store.put(pending.sequence(), buffered);
+        long sequence = nextSequence++;
+        Pending pending = new Pending(sequence, buffered.storeKey(sequence), buffered, event);
+        store.put(pending.storeKey(), value); // the record's own array: see BufferedImageEvent
         arrivals.add(pending);
         return pending;
     }
@@ -198,7 +201,7 @@ final class EventBuffer {
 
     /** The event was answered (its output forwarded in this step): it leaves the buffer. */
     void answered(Pending pending) {
-        store.delete(pending.sequence());
+        store.delete(pending.storeKey());
         long size = size(pending.buffered().key(), pending.buffered().value());
         budget.release(1, size);
         heldEvents--;

@@ -182,6 +182,11 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
                     + " has neither a label nor exemplars");
         }
         List<Exemplar> exemplars = query.getExemplars();
+        int max = model.modelPackage().maxExemplars();
+        if (exemplars.size() > max) { // refused here once, instead of failing every event of the query set at inference
+            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
+                    + " has " + exemplars.size() + " exemplars; model " + model.modelId() + " takes at most " + max + " per category");
+        }
         List<float[]> vectors = vectors(model, query);
         List<ExemplarVector> out = new ArrayList<>(exemplars.size());
         for (int i = 0; i < exemplars.size(); i++) {
