@@ -5,6 +5,7 @@ import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.events.ExemplarEmbedding;
 import dev.mqdet.events.ExemplarQuery;
 import dev.mqdet.events.ImageEvent;
+import dev.mqdet.events.TrackEvent;
 import java.util.List;
 
 /** The catalogue of the pipeline's topics: one place that names each topic, its types and its keys. */
@@ -27,6 +28,10 @@ public final class Topics {
     public static final Topic<DetectionEvent> DETECTIONS =
             new Topic<>("detections", DetectionEvent.class, false, "eventId");
 
+    /** Objects followed over a source's frames: new, update, end. */
+    public static final Topic<TrackEvent> TRACKS =
+            new Topic<>("tracks", TrackEvent.class, false, "trackId (source/N)");
+
     /** Image events that could not be processed, with the reason. */
     public static final Topic<DeadLetter> IMAGES_DLQ =
             new Topic<>("images-dlq", DeadLetter.class, false, "the original record's key");
@@ -35,6 +40,6 @@ public final class Topics {
     public static final Topic<DeadLetter> EXEMPLAR_QUERIES_DLQ =
             new Topic<>("exemplar-queries-dlq", DeadLetter.class, false, "the original record's key");
 
-    public static final List<Topic<?>> ALL = List.of(IMAGES, EXEMPLAR_QUERIES, EXEMPLAR_EMBEDDINGS, DETECTIONS, IMAGES_DLQ,
-            EXEMPLAR_QUERIES_DLQ);
+    public static final List<Topic<?>> ALL = List.of(IMAGES, EXEMPLAR_QUERIES, EXEMPLAR_EMBEDDINGS, DETECTIONS, TRACKS,
+            IMAGES_DLQ, EXEMPLAR_QUERIES_DLQ);
 }

@@ -15,11 +15,13 @@ import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.encode.EmbeddingStoreUpdater;
 import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
 import dev.mqdet.streams.ops.PipelineMetrics;
+import dev.mqdet.streams.track.TrackTopology;
 import dev.mqdet.topics.Keys;
 import dev.mqdet.topics.Topics;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
@@ -32,6 +34,8 @@ import org.apache.kafka.streams.state.Stores;
  *   <li>{@code exemplar-embeddings} → a global store, so every instance can read every query set by prefix;</li>
  *   <li>{@code images} → batched detector (joins each event with its query set from the global store, buffers in
  *       a changelogged store, runs MQ-Det per batch) → {@code detections};</li>
+ *   <li>{@code detections} → regrouped by source → tracker (ByteTrack-style, state per source in a changelogged
+ *       store) → {@code tracks}: new / update / end per object;</li>
  *   <li>every failure → a dead-letter topic ({@code images-dlq}, {@code exemplar-queries-dlq}), with the original
  *       bytes and the reason.</li>
  * </ol>
@@ -67,7 +71,14 @@ public final class DetectionTopology {
         // One view of the encoded query sets for every task: rebuilt per query set when the global store changes.
         QuerySets querySets = new QuerySets(model.modelId(), config.getLong(StreamsAppConfig.QUERY_SET_CACHE_VECTORS));
 
-        Topology topology = new Topology();
+        // 5. Tracks, declared first: the regrouping by source is a DSL repartition, and the DSL is built into the
+        // topology before the Processor-API steps 1 to 4 are added to it.
+        StreamsBuilder builder = new StreamsBuilder();
+        if (config.getBoolean(StreamsAppConfig.TRACKS_ENABLED)) {
+            TrackTopology.add(builder, detectionsTopic, config.get(StreamsAppConfig.TOPIC_TRACKS), TrackTopology.settings(config),
+                    detections, Topics.TRACKS.valueSerde(registry), metrics);
+        }
+        Topology topology = builder.build();
 
         // 1. What to look for: encode each category's exemplars for this model.
         topology.addSource("exemplar-queries-source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), queriesTopic);

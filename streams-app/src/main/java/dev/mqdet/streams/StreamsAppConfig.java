@@ -39,6 +39,7 @@ public final class StreamsAppConfig {
     public static final String TOPIC_EXEMPLAR_QUERIES = "mqdet.topic.exemplar-queries";
     public static final String TOPIC_EXEMPLAR_EMBEDDINGS = "mqdet.topic.exemplar-embeddings";
     public static final String TOPIC_DETECTIONS = "mqdet.topic.detections";
+    public static final String TOPIC_TRACKS = "mqdet.topic.tracks";
     public static final String TOPIC_DLQ = "mqdet.topic.dlq";
     public static final String TOPIC_EXEMPLAR_QUERIES_DLQ = "mqdet.topic.exemplar-queries-dlq";
     public static final String MODEL_DIR = "mqdet.model.dir";
@@ -64,6 +65,16 @@ public final class StreamsAppConfig {
     public static final String BUFFER_MAX_BYTES = "mqdet.buffer.max-bytes";
     public static final String DECODE_MAX_CONCURRENT = "mqdet.decode.max-concurrent";
     public static final String HTTP_PORT = "mqdet.http.port";
+    public static final String TRACKS_ENABLED = "mqdet.tracks.enabled";
+    public static final String TRACKS_GRACE_MS = "mqdet.tracks.grace-ms";
+    public static final String TRACKS_MAX_MISSED_FRAMES = "mqdet.tracks.max-missed-frames";
+    public static final String TRACKS_MAX_IDLE_MS = "mqdet.tracks.max-idle-ms";
+    public static final String TRACKS_HIGH_SCORE = "mqdet.tracks.high-score";
+    public static final String TRACKS_MATCH_IOU = "mqdet.tracks.match-iou";
+    public static final String TRACKS_LOW_MATCH_IOU = "mqdet.tracks.low-match-iou";
+    public static final String TRACKS_UPDATE_IOU = "mqdet.tracks.update-iou";
+    public static final String TRACKS_UPDATE_SCORE_DELTA = "mqdet.tracks.update-score-delta";
+    public static final String TRACKS_MAX_EVENT_IDS = "mqdet.tracks.max-event-ids";
 
     /** The topic settings of a pipeline whose topics are the catalogue's names with {@code prefix} in front. */
     public static Map<String, String> topicNames(String prefix) {
@@ -72,6 +83,7 @@ public final class StreamsAppConfig {
                 TOPIC_EXEMPLAR_QUERIES, prefix + Topics.EXEMPLAR_QUERIES.defaultName(),
                 TOPIC_EXEMPLAR_EMBEDDINGS, prefix + Topics.EXEMPLAR_EMBEDDINGS.defaultName(),
                 TOPIC_DETECTIONS, prefix + Topics.DETECTIONS.defaultName(),
+                TOPIC_TRACKS, prefix + Topics.TRACKS.defaultName(),
                 TOPIC_DLQ, prefix + Topics.IMAGES_DLQ.defaultName(),
                 TOPIC_EXEMPLAR_QUERIES_DLQ, prefix + Topics.EXEMPLAR_QUERIES_DLQ.defaultName());
     }
@@ -88,6 +100,7 @@ public final class StreamsAppConfig {
             new Setting(TOPIC_EXEMPLAR_QUERIES, Topics.EXEMPLAR_QUERIES.defaultName(), SettingRule.topicName()),
             new Setting(TOPIC_EXEMPLAR_EMBEDDINGS, Topics.EXEMPLAR_EMBEDDINGS.defaultName(), SettingRule.topicName()),
             new Setting(TOPIC_DETECTIONS, Topics.DETECTIONS.defaultName(), SettingRule.topicName()),
+            new Setting(TOPIC_TRACKS, Topics.TRACKS.defaultName(), SettingRule.topicName()),
             new Setting(TOPIC_DLQ, Topics.IMAGES_DLQ.defaultName(), SettingRule.topicName()),
             new Setting(TOPIC_EXEMPLAR_QUERIES_DLQ, Topics.EXEMPLAR_QUERIES_DLQ.defaultName(), SettingRule.topicName()),
             // empty: the model package shipped in the jar; otherwise its folder, which ModelPackage.load checks
@@ -125,7 +138,18 @@ public final class StreamsAppConfig {
             // images fetched and decoded at once per instance (each decode holds its full pixel buffer)
             new Setting(DECODE_MAX_CONCURRENT, "4", SettingRule.intRange(1, 1_024)),
             // -1: no HTTP server; 0: any free port
-            new Setting(HTTP_PORT, "8080", SettingRule.intRange(-1, 65_535)));
+            new Setting(HTTP_PORT, "8080", SettingRule.intRange(-1, 65_535)),
+            // objects followed over each source's frames (see dev.mqdet.streams.track.TrackerSettings)
+            new Setting(TRACKS_ENABLED, "true", SettingRule.bool()),
+            new Setting(TRACKS_GRACE_MS, "500", SettingRule.longRange(0, 600_000)),
+            new Setting(TRACKS_MAX_MISSED_FRAMES, "30", SettingRule.intRange(0, 100_000)),
+            new Setting(TRACKS_MAX_IDLE_MS, "10000", SettingRule.longRange(1, 86_400_000)),
+            new Setting(TRACKS_HIGH_SCORE, "0.5", SettingRule.floatRange(0, false, 1)),
+            new Setting(TRACKS_MATCH_IOU, "0.3", SettingRule.floatRange(0, false, 1)),
+            new Setting(TRACKS_LOW_MATCH_IOU, "0.5", SettingRule.floatRange(0, false, 1)),
+            new Setting(TRACKS_UPDATE_IOU, "0.9", SettingRule.floatRange(0, false, 1)),
+            new Setting(TRACKS_UPDATE_SCORE_DELTA, "0.1", SettingRule.floatRange(0, true, 1)),
+            new Setting(TRACKS_MAX_EVENT_IDS, "100", SettingRule.intRange(1, 100_000)));
 
     /** Defaults of every key, the documentation of what can be set. */
     public static final Map<String, String> DEFAULTS = defaults();

@@ -27,6 +27,7 @@ public final class DetectionEvents {
                 .setTimings(timings)
                 .setAttributes(pending.event().getAttributes())
                 .setDetectedAtMs(Instant.now())
+                .setCapturedAtMs(pending.event().getCapturedAtMs())
                 .build();
     }
 

@@ -74,6 +74,16 @@ public final class PipelineMetrics {
         registry.counter("mqdet.dead.letters", "stage", stage).increment();
     }
 
+    /** A track event was published ({@code type}: new, update, end). */
+    public void trackEvent(String type) {
+        registry.counter("mqdet.track.events", "type", type).increment();
+    }
+
+    /** A frame reached the tracker after a later frame of its source was taken (beyond the grace period), or did not decode. */
+    public void trackFrameSkipped(String reason) {
+        registry.counter("mqdet.track.frames.skipped", "reason", reason).increment();
+    }
+
     public MeterRegistry registry() {
         return registry;
     }
