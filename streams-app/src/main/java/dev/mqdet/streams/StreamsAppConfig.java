@@ -145,7 +145,7 @@ public final class StreamsAppConfig {
             new Setting(TRACKS_MAX_MISSED_FRAMES, "30", SettingRule.intRange(0, 100_000)),
             new Setting(TRACKS_MAX_IDLE_MS, "10000", SettingRule.longRange(1, 86_400_000)),
             new Setting(TRACKS_HIGH_SCORE, "0.5", SettingRule.floatRange(0, false, 1)),
-            new Setting(TRACKS_MATCH_IOU, "0.3", SettingRule.floatRange(0, false, 1)),
+            new Setting(TRACKS_MATCH_IOU, "0.2", SettingRule.floatRange(0, false, 1)),
             new Setting(TRACKS_LOW_MATCH_IOU, "0.5", SettingRule.floatRange(0, false, 1)),
             new Setting(TRACKS_UPDATE_IOU, "0.9", SettingRule.floatRange(0, false, 1)),
             new Setting(TRACKS_UPDATE_SCORE_DELTA, "0.1", SettingRule.floatRange(0, true, 1)),

@@ -8,7 +8,6 @@ import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.testkit.LocalStackExtension;
 import dev.mqdet.topics.Topics;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +42,7 @@ class ExactlyOnceCrashTest {
             settings.put(StreamsAppConfig.BATCH_SIZE, "8");
             settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "2000"); // events sit in the buffer when the kill comes
 
-            Process first = launch(settings, "first");
+            Process first = ChildApps.launch(settings, "crash-first");
             client.awaitEncoded(modelIdOf(settings), queries, Duration.ofMinutes(2));
             Set<String> expected = new HashSet<>();
             for (int i = 0; i < events; i++) {
@@ -62,7 +61,7 @@ class ExactlyOnceCrashTest {
             List<String> answeredBeforeRestart = answered(client, Duration.ofSeconds(3));
             assertThat(answeredBeforeRestart.size()).as("the kill came before the end").isLessThan(events);
 
-            Process second = launch(settings, "second");
+            Process second = ChildApps.launch(settings, "crash-second");
             try {
                 List<String> answered = null;
                 long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
@@ -90,13 +89,5 @@ class ExactlyOnceCrashTest {
 
     private static String modelIdOf(Map<String, String> settings) {
         return dev.mqdet.inference.ModelPackage.load(Path.of(settings.get(StreamsAppConfig.MODEL_DIR))).modelId();
-    }
-
-    private static Process launch(Map<String, String> settings, String name) throws Exception {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx1g", "-cp", System.getProperty("java.class.path"), StreamsMain.class.getName()));
-        settings.forEach((key, value) -> command.addAll(List.of("--set", key + "=" + value)));
-        File log = TestPipelines.tempDir("crash-" + name + "-log").resolve("app.log").toFile();
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
     }
 }

@@ -94,7 +94,17 @@ class StreamsAppConfigTest {
                 Map.entry(StreamsAppConfig.HTTP_PORT, "70000"),
                 Map.entry(StreamsAppConfig.MODEL_DEVICE, "tpu"),
                 Map.entry(StreamsAppConfig.TOPIC_IMAGES, "images with spaces"),
-                Map.entry(StreamsAppConfig.TOPIC_DLQ, ""));
+                Map.entry(StreamsAppConfig.TOPIC_DLQ, ""),
+                Map.entry(StreamsAppConfig.TRACKS_ENABLED, "yes"),
+                Map.entry(StreamsAppConfig.TRACKS_GRACE_MS, "-1"),
+                Map.entry(StreamsAppConfig.TRACKS_MAX_MISSED_FRAMES, "-1"),
+                Map.entry(StreamsAppConfig.TRACKS_MAX_IDLE_MS, "0"),
+                Map.entry(StreamsAppConfig.TRACKS_HIGH_SCORE, "2"),
+                Map.entry(StreamsAppConfig.TRACKS_MATCH_IOU, "-0.1"),
+                Map.entry(StreamsAppConfig.TRACKS_LOW_MATCH_IOU, "1.1"),
+                Map.entry(StreamsAppConfig.TRACKS_UPDATE_IOU, "most"),
+                Map.entry(StreamsAppConfig.TRACKS_UPDATE_SCORE_DELTA, "0"),
+                Map.entry(StreamsAppConfig.TRACKS_MAX_EVENT_IDS, "0"));
         assertThat(bad.keySet()).as("every key with a range has a bad value here")
                 .containsAll(StreamsAppConfig.SETTINGS.keySet().stream().filter(k -> !k.equals(StreamsAppConfig.MODEL_DIR)
                         && !k.startsWith("mqdet.topic.")).toList());

@@ -52,10 +52,14 @@ final class SourceTracker {
                 nowMs, settings);
     }
 
-    /** On a tick: takes frames whose grace is over, and ends every track of a source silent for too long. */
-    List<TrackEvent> tick(long nowMs, TrackerSettings settings) {
+    /**
+     * On a tick: takes frames whose grace is over, and ends every track of a source silent for too long. Silence
+     * counts from {@code listeningSinceMs} at the earliest (when this task started): while the pipeline was down
+     * the source may well have sent frames that are still to be read.
+     */
+    List<TrackEvent> tick(long nowMs, long listeningSinceMs, TrackerSettings settings) {
         List<TrackEvent> events = release(frame -> nowMs - frame.arrivedAtMs() >= settings.graceMs(), nowMs, settings);
-        if (pending.isEmpty() && !tracks.isEmpty() && nowMs - lastArrivalMs >= settings.maxIdleMs()) {
+        if (pending.isEmpty() && !tracks.isEmpty() && nowMs - Math.max(lastArrivalMs, listeningSinceMs) >= settings.maxIdleMs()) {
             for (Track track : tracks) {
                 events.add(event(track, TrackEventType.END, nowMs));
             }

@@ -42,7 +42,9 @@ final class Track {
     /** Seen again: a new box and score; the velocity follows the move of the box centre. */
     void seen(Box newBox, float newScore, long atMs, String eventId, int maxEventIds) {
         float dt = atMs - lastSeenMs;
-        if (dt > 0) {
+        // A box that changed size a lot is an occlusion or two objects seen as one: its move says nothing of the object's.
+        boolean sameSize = ratio(newBox.width(), box.width()) < 1.25f && ratio(newBox.height(), box.height()) < 1.25f;
+        if (dt > 0 && sameSize) {
             float mx = ((newBox.x1() + newBox.x2()) - (box.x1() + box.x2())) / 2 / dt;
             float my = ((newBox.y1() + newBox.y2()) - (box.y1() + box.y2())) / 2 / dt;
             vx = frameCount <= 1 ? mx : 0.5f * vx + 0.5f * mx;
@@ -55,6 +57,10 @@ final class Track {
         frameCount++;
         missed = 0;
         addEventId(eventId, maxEventIds);
+    }
+
+    private static float ratio(float a, float b) {
+        return a <= 0 || b <= 0 ? Float.MAX_VALUE : Math.max(a / b, b / a);
     }
 
     void addEventId(String eventId, int maxEventIds) {

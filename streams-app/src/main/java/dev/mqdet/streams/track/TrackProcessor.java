@@ -30,6 +30,7 @@ public final class TrackProcessor implements Processor<String, DetectionEvent, S
     private final PipelineMetrics metrics;
     private ProcessorContext<String, TrackEvent> context;
     private KeyValueStore<String, SourceTracker> store;
+    private long startedAtMs;
 
     public TrackProcessor(TrackerSettings settings, PipelineMetrics metrics) {
         this.settings = settings;
@@ -40,6 +41,7 @@ public final class TrackProcessor implements Processor<String, DetectionEvent, S
     public void init(ProcessorContext<String, TrackEvent> context) {
         this.context = context;
         this.store = context.getStateStore(STORE);
+        this.startedAtMs = context.currentSystemTimeMs();
         context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, this::tick);
     }
 
@@ -70,7 +72,7 @@ public final class TrackProcessor implements Processor<String, DetectionEvent, S
             while (it.hasNext()) {
                 SourceTracker tracker = it.next().value;
                 int waiting = tracker.pending.size();
-                List<TrackEvent> produced = tracker.tick(now, settings);
+                List<TrackEvent> produced = tracker.tick(now, startedAtMs, settings);
                 if (!produced.isEmpty() || tracker.pending.size() != waiting) {
                     changed.add(tracker);
                     events.addAll(produced);

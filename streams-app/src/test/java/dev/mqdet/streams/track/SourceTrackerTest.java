@@ -90,7 +90,7 @@ class SourceTrackerTest {
         List<TrackEvent> events = new ArrayList<>(tracker.offer(arriving("f2", 2_200, 10_000, box), 10_000, SETTINGS));
         events.addAll(tracker.offer(arriving("f1", 2_100, 10_050, box), 10_050, SETTINGS)); // arrives second, captured first
         assertThat(events).as("both wait for their grace").isEmpty();
-        events.addAll(tracker.tick(10_050 + SETTINGS.graceMs(), SETTINGS));
+        events.addAll(tracker.tick(10_050 + SETTINGS.graceMs(), 0, SETTINGS));
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.getType()).isEqualTo(TrackEventType.NEW);
             assertThat(e.getEventIds()).containsExactly("f1");
@@ -125,8 +125,10 @@ class SourceTrackerTest {
     void aSilentSourceEndsItsTracksAndTheNextTrackGetsTheNextNumber() {
         SourceTracker tracker = new SourceTracker("cam");
         tracker.offer(frame("a", 1_000, new Box(10, 10, 50, 50)), 1_000 + SETTINGS.graceMs(), SETTINGS);
-        tracker.tick(2_000, SETTINGS);
-        assertThat(tracker.tick(1_000 + SETTINGS.graceMs() + SETTINGS.maxIdleMs(), SETTINGS))
+        tracker.tick(2_000, 0, SETTINGS);
+        long silentUntil = 1_000 + SETTINGS.graceMs() + SETTINGS.maxIdleMs();
+        assertThat(tracker.tick(silentUntil, silentUntil - 1, SETTINGS)).as("a restarted task has not heard the silence yet").isEmpty();
+        assertThat(tracker.tick(silentUntil, 0, SETTINGS))
                 .extracting(TrackEvent::getType).containsExactly(TrackEventType.END);
         List<TrackEvent> next = tracker.offer(frame("b", 50_000, new Box(10, 10, 50, 50)), 50_000 + SETTINGS.graceMs(), SETTINGS);
         assertThat(next).extracting(TrackEvent::getTrackId).containsExactly("cam/2");
