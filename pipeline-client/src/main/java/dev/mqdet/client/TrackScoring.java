@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Scores track events against sequences with known identities, as CLEAR-MOT counts identity switches: each
@@ -26,7 +27,30 @@ public final class TrackScoring {
         }
     }
 
-    public static Summary score(List<MovingScenes.Frame> frames, List<TrackEvent> events) {
+    /** The events of the sequences' sources only (other sources' tracks share the topic). */
+    public static List<TrackEvent> ofSequences(List<MovingScenes.Frame> frames, List<TrackEvent> events) {
+        Set<String> sources = frames.stream().map(MovingScenes.Frame::source).collect(Collectors.toSet());
+        return events.stream().filter(e -> sources.contains(e.getSource())).toList();
+    }
+
+    /** Every sequence has tracks, and each of them has ended. */
+    public static boolean everyTrackEnded(List<MovingScenes.Frame> frames, List<TrackEvent> events) {
+        Map<String, Long> open = new HashMap<>();
+        frames.forEach(f -> open.put(f.source(), 0L));
+        Set<String> started = new HashSet<>();
+        for (TrackEvent e : ofSequences(frames, events)) {
+            if (e.getType() == TrackEventType.NEW) {
+                started.add(e.getSource());
+                open.merge(e.getSource(), 1L, Long::sum);
+            } else if (e.getType() == TrackEventType.END) {
+                open.merge(e.getSource(), -1L, Long::sum);
+            }
+        }
+        return started.size() == open.size() && open.values().stream().allMatch(n -> n <= 0);
+    }
+
+    public static Summary score(List<MovingScenes.Frame> frames, List<TrackEvent> all) {
+        List<TrackEvent> events = ofSequences(frames, all);
         Map<String, MovingScenes.Frame> byEventId = new HashMap<>();
         Set<String> objects = new HashSet<>();
         for (MovingScenes.Frame frame : frames) {

@@ -66,7 +66,7 @@ class TracksTest {
             Process second = ChildApps.launch(settings, "tracks-second");
             try {
                 publish(client, sequences, FRAMES / 2, FRAMES, start);
-                List<TrackEvent> events = awaitEveryTrackEnded(client, Duration.ofMinutes(4));
+                List<TrackEvent> events = awaitEveryTrackEnded(client, frames, Duration.ofMinutes(4));
                 TrackScoring.Summary summary = TrackScoring.score(frames, events);
                 System.err.printf("%s; %d of %d true objects tracked, %d duplicate lifecycle events, %d track events%n",
                         summary.line(), summary.objectsTracked(), summary.objects(), summary.duplicateLifecycleEvents(), events.size());
@@ -91,13 +91,10 @@ class TracksTest {
         client.flush();
     }
 
-    /** Track events until every track that began has ended (read_committed). */
-    private static List<TrackEvent> awaitEveryTrackEnded(PipelineClient client, Duration timeout) {
-        List<ConsumerRecord<String, TrackEvent>> records = client.read(Topics.TRACKS, r -> {
-            long started = r.stream().filter(e -> e.value().getType() == TrackEventType.NEW).count();
-            long ended = r.stream().filter(e -> e.value().getType() == TrackEventType.END).count();
-            return started > 0 && ended >= started;
-        }, timeout);
+    /** Track events until every track of the sequences has ended (read_committed). */
+    private static List<TrackEvent> awaitEveryTrackEnded(PipelineClient client, List<MovingScenes.Frame> frames, Duration timeout) {
+        List<ConsumerRecord<String, TrackEvent>> records = client.read(Topics.TRACKS,
+                r -> TrackScoring.everyTrackEnded(frames, r.stream().map(ConsumerRecord::value).toList()), timeout);
         assertThat(records).as("every track ended within %s", timeout).isNotNull();
         // a little longer: a doubled lifecycle event would be committed by then
         return client.readFor(Topics.TRACKS, Duration.ofSeconds(3)).stream().map(ConsumerRecord::value).toList();
