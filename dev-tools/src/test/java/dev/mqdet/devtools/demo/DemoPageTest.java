@@ -54,7 +54,7 @@ class DemoPageTest {
         Path out = tmp.resolve("demo-out");
         ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
                 "-cp", System.getProperty("java.class.path"), DemoCommand.class.getName(),
-                "--keep-running", "--events", "3", "--http-port", "0", "--registry-port", "0", "--out", out.toString())
+                "--keep-running", "--events", "3", "--sequences", "0", "--http-port", "0", "--registry-port", "0", "--out", out.toString())
                 .redirectErrorStream(true);
         builder.environment().put("MQDET_HOME", ROOT.toString());
         Process demo = builder.start();
