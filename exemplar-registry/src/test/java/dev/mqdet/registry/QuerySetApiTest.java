@@ -3,6 +3,7 @@ package dev.mqdet.registry;
 import static dev.mqdet.registry.RegistryHarness.category;
 import static dev.mqdet.registry.RegistryHarness.exemplar;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mqdet.events.ExemplarQuery;
@@ -87,6 +88,32 @@ class QuerySetApiTest {
             Reply again = h.write("PUT", "/api/query-sets/zoo/categories/bat", category("bat", List.of()));
             assertThat(again.status()).isEqualTo(201);
             assertThat(again.json().get("revision").asLong()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aCategorysOwnScoreThresholdIsSetKeptAcrossChangesAndRefusedOutsideZeroToOne(LocalStack stack) {
+        byte[] png = TestImages.png(64, 48);
+        try (RegistryHarness h = new RegistryHarness(stack)) {
+            Map<String, Object> body = new java.util.HashMap<>(category("owl", List.of(exemplar(png, 4, 5, 40, 30))));
+            body.put("scoreThreshold", 0.62);
+            assertThat(h.write("PUT", "/api/query-sets/birds/categories/owl", body).status()).isEqualTo(201);
+            assertThat(h.get("/api/query-sets/birds/categories/owl").json().get("scoreThreshold").asDouble()).isEqualTo(0.62, within(1e-6));
+
+            Reply refused = h.write("PATCH", "/api/query-sets/birds/categories/owl", Map.of("scoreThreshold", 1.5));
+            assertThat(refused.status()).isEqualTo(422);
+            assertThat(refused.body()).contains("scoreThreshold").contains("from 0 to 1");
+            body.put("scoreThreshold", "high");
+            assertThat(h.write("PUT", "/api/query-sets/birds/categories/other", body).status()).isEqualTo(422);
+
+            assertThat(h.write("PATCH", "/api/query-sets/birds/categories/owl", Map.of("label", "barn owl")).status()).isEqualTo(200);
+            Map<String, Object> reset = new java.util.HashMap<>();
+            reset.put("scoreThreshold", null);
+            assertThat(h.write("PATCH", "/api/query-sets/birds/categories/owl", reset).status()).isEqualTo(200);
+
+            List<ExemplarQuery> records = h.records().stream().map(ConsumerRecord::value).toList();
+            assertThat(records).extracting(ExemplarQuery::getScoreThreshold).containsExactly(0.62f, 0.62f, null);
+            assertThat(records.get(1).getLabel()).isEqualTo("barn owl");
         }
     }
 

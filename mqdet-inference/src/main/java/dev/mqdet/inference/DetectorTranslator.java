@@ -104,8 +104,9 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
     private List<DetectedObject> category(float[] boxes, float[] scores, int b, int c, int k, int anchors,
                                      PreparedImage image, QueryCategory category) {
         List<Integer> candidates = new ArrayList<>();
+        float threshold = category.threshold(scoreThreshold);
         for (int n = 0; n < anchors; n++) {
-            if (scores[(b * anchors + n) * k + c] > scoreThreshold) {
+            if (scores[(b * anchors + n) * k + c] > threshold) {
                 candidates.add(n);
             }
         }
@@ -130,7 +131,7 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
         List<DetectedObject> detections = new ArrayList<>(Math.min(kept.size(), maxPerCategory));
         for (int i = 0; i < kept.size() && i < maxPerCategory; i++) {
             int j = kept.get(i);
-            detections.add(new DetectedObject(category.categoryId(), category.label(), candidateScores.get(j).floatValue(), original.get(j)));
+            detections.add(new DetectedObject(category.categoryId(), category.label(), candidateScores.get(j).floatValue(), original.get(j), threshold));
         }
         return detections;
     }

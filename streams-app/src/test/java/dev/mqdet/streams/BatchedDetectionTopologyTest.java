@@ -3,6 +3,7 @@ package dev.mqdet.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mqdet.events.DeadLetter;
+import dev.mqdet.events.Detection;
 import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.events.Exemplar;
 import dev.mqdet.events.ExemplarEmbedding;
@@ -309,6 +310,39 @@ class BatchedDetectionTopologyTest {
         assertThat(letter.getStage()).isEqualTo("encode");
         assertThat(letter.getErrorMessage()).contains("6 exemplars").contains("at most " + model.modelPackage().maxExemplars());
         assertThat(embeddings.isEmpty()).as("nothing encoded that every event would then fail on").isTrue();
+    }
+
+    @Test
+    void aCategorysOwnScoreThresholdWinsOverTheDefaultAndEachDetectionSaysWhichItRanWith() {
+        register("plain");
+        List<ExemplarQuery> strict = world.querySet("strict", world.categories(List.of(91, 101)), 5, true, 1);
+        strict.get(1).setScoreThreshold(1.0f); // no score is above 1: the category is never reported
+        strict.forEach(q -> queries.pipeInput(Keys.query(q.getQuerySetId(), q.getCategoryId()), q));
+        for (int scene = 0; scene < BATCH; scene++) {
+            pipeImage("plain-" + scene, scene, "plain");
+            pipeImage("strict-" + scene, scene, "strict");
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS));
+        List<DetectionEvent> out = detections.readValuesToList();
+        String overridden = strict.get(1).getCategoryId();
+        List<Detection> plain = out.stream().filter(e -> e.getQuerySetId().equals("plain")).flatMap(e -> e.getDetections().stream()).toList();
+        List<Detection> strictFound = out.stream().filter(e -> e.getQuerySetId().equals("strict")).flatMap(e -> e.getDetections().stream()).toList();
+
+        assertThat(plain).filteredOn(d -> d.getCategoryId().equals(overridden)).as("found at the default").isNotEmpty();
+        assertThat(plain).extracting(Detection::getThreshold).containsOnly(0.3f);
+        assertThat(strictFound).filteredOn(d -> d.getCategoryId().equals(overridden)).isEmpty();
+        assertThat(strictFound).as("the other category is unchanged")
+                .hasSameSizeAs(plain.stream().filter(d -> !d.getCategoryId().equals(overridden)).toList());
+    }
+
+    @Test
+    void aScoreThresholdOutsideZeroToOneIsRefusedAtEncoding() {
+        var queriesDlq = driver.createOutputTopic("exemplar-queries-dlq", new ByteArrayDeserializer(), Topics.EXEMPLAR_QUERIES_DLQ.valueSerde(registry).deserializer());
+        ExemplarQuery query = world.querySet("bad", world.categories(List.of(91)), 1, true, 1).get(0);
+        query.setScoreThreshold(1.5f);
+        queries.pipeInput(Keys.query("bad", query.getCategoryId()), query);
+        assertThat(queriesDlq.readValue().getErrorMessage()).contains("score threshold 1.5");
+        assertThat(embeddings.isEmpty()).isTrue();
     }
 
     @Test

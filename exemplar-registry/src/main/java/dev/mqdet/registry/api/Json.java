@@ -18,7 +18,7 @@ final class Json {
 
     record ExemplarJson(String exemplarId, String mediaType, int bytes, Box box, String imageUrl) {}
 
-    record CategoryJson(String querySetId, String categoryId, String label, long revision, long updatedAtMs,
+    record CategoryJson(String querySetId, String categoryId, String label, Float scoreThreshold, long revision, long updatedAtMs,
                         String updatedBy, List<ExemplarJson> exemplars) {}
 
     record QuerySetJson(String querySetId, long version, List<CategoryJson> categories) {}
@@ -29,7 +29,7 @@ final class Json {
                 .map((Exemplar e) -> new ExemplarJson(e.getExemplarId(), e.getImage().getMediaType(),
                         e.getImage().getData().remaining(), Box.of(e.getBox()), base + e.getExemplarId() + "/image"))
                 .toList();
-        return new CategoryJson(q.getQuerySetId(), q.getCategoryId(), q.getLabel(), q.getRevision(),
+        return new CategoryJson(q.getQuerySetId(), q.getCategoryId(), q.getLabel(), q.getScoreThreshold(), q.getRevision(),
                 q.getUpdatedAtMs().toEpochMilli(), q.getUpdatedBy(), exemplars);
     }
 

@@ -144,15 +144,23 @@ public final class QuerySetRoutes {
         String qs = querySetId(ctx);
         String categoryId = categoryId(ctx);
         JsonNode body = reader.object(ctx);
-        if (!body.has("label")) {
-            throw RefusedException.invalid("label", "is missing: give a string, or null to make the category vision-only");
+        if (!body.has("label") && !body.has("scoreThreshold")) {
+            throw RefusedException.invalid("label", "is missing: give a label (a string, or null to make the category vision-only)"
+                    + " and/or a scoreThreshold (0 to 1, or null for the pipeline's default)");
         }
         List<FieldError> errors = new ArrayList<>();
         String label = RequestReader.text(body, "label", "label", errors);
+        Float threshold = RequestReader.scoreThreshold(body, "scoreThreshold", errors);
         if (!errors.isEmpty()) {
             throw RefusedException.invalid(errors);
         }
-        ExemplarQuery written = store.setLabel(qs, categoryId, validator.label("label", label), updatedBy(ctx));
+        ExemplarQuery written = null;
+        if (body.has("label")) {
+            written = store.setLabel(qs, categoryId, validator.label("label", label), updatedBy(ctx));
+        }
+        if (body.has("scoreThreshold")) {
+            written = store.setScoreThreshold(qs, categoryId, threshold, updatedBy(ctx));
+        }
         ctx.json(Json.category(written));
     }
 
@@ -198,7 +206,7 @@ public final class QuerySetRoutes {
 
     private CategorySpec spec(String categoryId, CategoryBody body) {
         List<ValidExemplar> valid = validator.category(body.label(), body.exemplars());
-        return new CategorySpec(categoryId, validator.label("label", body.label()), valid);
+        return new CategorySpec(categoryId, validator.label("label", body.label()), valid, body.scoreThreshold());
     }
 
     private static String querySetId(Context ctx) {

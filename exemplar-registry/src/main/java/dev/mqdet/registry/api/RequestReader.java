@@ -22,8 +22,8 @@ import java.util.List;
  */
 final class RequestReader {
 
-    /** A category as given: its label (null when absent) and its exemplars. */
-    record CategoryBody(String label, List<ExemplarInput> exemplars) {}
+    /** A category as given: its label (null when absent), its exemplars and its own score threshold (null when absent). */
+    record CategoryBody(String label, List<ExemplarInput> exemplars, Float scoreThreshold) {}
 
     private final ObjectMapper json;
     private final long maxRequestBytes;
@@ -64,10 +64,11 @@ final class RequestReader {
             List<FieldError> errors = new ArrayList<>();
             String label = multipartLabel(ctx);
             List<ExemplarInput> exemplars = multipartExemplars(ctx, errors);
+            Float threshold = multipartThreshold(ctx, errors);
             if (!errors.isEmpty()) {
                 throw RefusedException.invalid(errors);
             }
-            return new CategoryBody(label, exemplars);
+            return new CategoryBody(label, exemplars, threshold);
         }
         return category(object(ctx), "");
     }
@@ -77,10 +78,11 @@ final class RequestReader {
         List<FieldError> errors = new ArrayList<>();
         String label = text(node, "label", prefix + "label", errors);
         List<ExemplarInput> exemplars = exemplarArray(node.get("exemplars"), prefix + "exemplars", errors);
+        Float threshold = scoreThreshold(node, prefix + "scoreThreshold", errors);
         if (!errors.isEmpty()) {
             throw RefusedException.invalid(errors);
         }
-        return new CategoryBody(label, exemplars);
+        return new CategoryBody(label, exemplars, threshold);
     }
 
     /** Exemplars to add: JSON {@code {"exemplars": [...]}} or multipart {@code image} + {@code box} parts. */
@@ -112,6 +114,41 @@ final class RequestReader {
             return null;
         }
         return v.textValue();
+    }
+
+    /** A category's own score threshold: absent or null for the pipeline's default, else a number from 0 to 1. */
+    static Float scoreThreshold(JsonNode node, String field, List<FieldError> errors) {
+        JsonNode v = node.get("scoreThreshold");
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isNumber() || !(v.doubleValue() >= 0 && v.doubleValue() <= 1)) {
+            errors.add(new FieldError(field, "must be a number from 0 to 1, or null for the pipeline's default"));
+            return null;
+        }
+        return v.floatValue();
+    }
+
+    private static Float multipartThreshold(Context ctx, List<FieldError> errors) {
+        String value;
+        try {
+            value = ctx.formParam("scoreThreshold");
+        } catch (RuntimeException e) {
+            throw multipartFailure(e);
+        }
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            float threshold = Float.parseFloat(value.strip());
+            if (threshold >= 0 && threshold <= 1) {
+                return threshold;
+            }
+        } catch (NumberFormatException notANumber) {
+            // reported below
+        }
+        errors.add(new FieldError("scoreThreshold", "must be a number from 0 to 1, or empty for the pipeline's default"));
+        return null;
     }
 
     private static List<ExemplarInput> exemplarArray(JsonNode array, String field, List<FieldError> errors) {

@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             RegistryCommand.Serve.class, RegistryCommand.ListSets.class, RegistryCommand.Get.class, RegistryCommand.Add.class,
             RegistryCommand.AddExemplar.class, RegistryCommand.RemoveExemplar.class, RegistryCommand.SetLabel.class,
-            RegistryCommand.DeleteCategory.class, RegistryCommand.Rename.class, RegistryCommand.DeleteQuerySet.class})
+            RegistryCommand.SetThreshold.class, RegistryCommand.DeleteCategory.class, RegistryCommand.Rename.class, RegistryCommand.DeleteQuerySet.class})
 public final class RegistryCommand implements Runnable {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -220,12 +220,17 @@ public final class RegistryCommand implements Runnable {
         @Option(names = "--exemplar", paramLabel = "IMAGE:x1,y1,x2,y2", description = "An exemplar image and the box around the object, in pixels; repeatable.")
         List<String> exemplars = new ArrayList<>();
         @Option(names = "--replace", description = "Replace the category if it exists (default: refuse).") boolean replace;
+        @Option(names = "--score-threshold", description = "The category's own score threshold, 0 to 1 (default: the pipeline's).")
+        Double scoreThreshold;
 
         @Override
         RegistryClient.Response call(RegistryClient client) throws Exception {
             ObjectNode body = JSON.createObjectNode();
             if (label != null) {
                 body.put("label", label);
+            }
+            if (scoreThreshold != null) {
+                body.put("scoreThreshold", scoreThreshold);
             }
             body.set("exemplars", exemplars(exemplars));
             Map<String, String> headers = new HashMap<>();
@@ -280,6 +285,30 @@ public final class RegistryCommand implements Runnable {
                 body.putNull("label");
             } else {
                 body.put("label", choice.label);
+            }
+            return client.send("PATCH", path(querySet, category), JSON.writeValueAsBytes(body), Map.of());
+        }
+    }
+
+    @Command(name = "set-threshold", mixinStandardHelpOptions = true,
+            description = "Set a category's own score threshold (--default: back to the pipeline's).")
+    static final class SetThreshold extends ClientCommand {
+        @Option(names = "--query-set", required = true) String querySet;
+        @Option(names = "--category", required = true) String category;
+        @CommandLine.ArgGroup(multiplicity = "1") ThresholdChoice choice;
+
+        static final class ThresholdChoice {
+            @Option(names = "--value", description = "0 to 1") Double value;
+            @Option(names = "--default") boolean none;
+        }
+
+        @Override
+        RegistryClient.Response call(RegistryClient client) throws Exception {
+            ObjectNode body = JSON.createObjectNode();
+            if (choice.none) {
+                body.putNull("scoreThreshold");
+            } else {
+                body.put("scoreThreshold", choice.value);
             }
             return client.send("PATCH", path(querySet, category), JSON.writeValueAsBytes(body), Map.of());
         }

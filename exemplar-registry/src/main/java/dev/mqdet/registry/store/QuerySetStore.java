@@ -37,7 +37,11 @@ import java.util.Set;
 public final class QuerySetStore {
 
     /** A category to write, after validation. */
-    public record CategorySpec(String categoryId, String label, List<ValidExemplar> exemplars) {}
+    public record CategorySpec(String categoryId, String label, List<ValidExemplar> exemplars, Float scoreThreshold) {
+        public CategorySpec(String categoryId, String label, List<ValidExemplar> exemplars) {
+            this(categoryId, label, exemplars, null);
+        }
+    }
 
     private final QuerySetView view;
     private final TopicWriter writer;
@@ -69,7 +73,7 @@ public final class QuerySetStore {
             if (!exists) {
                 requireRoomForCategories(querySetId, 1);
             }
-            ExemplarQuery record = build(querySetId, spec.categoryId(), spec.label(), exemplars(spec.exemplars(), Set.of()), by);
+            ExemplarQuery record = build(querySetId, spec.categoryId(), spec.label(), exemplars(spec.exemplars(), Set.of()), spec.scoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -97,7 +101,7 @@ public final class QuerySetStore {
             requireRoomForCategories(querySetId, categories.size());
             List<ExemplarQuery> records = new ArrayList<>();
             for (CategorySpec c : categories) {
-                records.add(build(querySetId, c.categoryId(), c.label(), exemplars(c.exemplars(), Set.of()), by));
+                records.add(build(querySetId, c.categoryId(), c.label(), exemplars(c.exemplars(), Set.of()), c.scoreThreshold(), by));
             }
             write(records);
             return records;
@@ -111,7 +115,17 @@ public final class QuerySetStore {
             if (label == null && old.getExemplars().isEmpty()) {
                 throw RefusedException.invalid("label", "the category has no exemplars, so it needs a label");
             }
-            ExemplarQuery record = build(querySetId, categoryId, label, copy(old.getExemplars()), by);
+            ExemplarQuery record = build(querySetId, categoryId, label, copy(old.getExemplars()), old.getScoreThreshold(), by);
+            write(List.of(record));
+            return record;
+        }
+    }
+
+    /** Sets the category's own score threshold (validated by the caller); null goes back to the pipeline's default. */
+    public ExemplarQuery setScoreThreshold(String querySetId, String categoryId, Float scoreThreshold, String by) {
+        synchronized (writeLock) {
+            ExemplarQuery old = existing(querySetId, categoryId);
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), copy(old.getExemplars()), scoreThreshold, by);
             write(List.of(record));
             return record;
         }
@@ -135,7 +149,7 @@ public final class QuerySetStore {
             }
             List<Exemplar> all = copy(old.getExemplars());
             all.addAll(exemplars(added, taken));
-            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), all, by);
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), all, old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -160,7 +174,7 @@ public final class QuerySetStore {
             if (rest.isEmpty() && old.getLabel() == null) {
                 throw RefusedException.conflict("that is the last exemplar of a category without label: delete the category instead");
             }
-            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), rest, by);
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), rest, old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -204,7 +218,7 @@ public final class QuerySetStore {
             List<Write> writes = new ArrayList<>();
             for (ExemplarQuery old : set.values()) {
                 // The category carries its history to the new key: its revision keeps increasing.
-                ExemplarQuery record = build(newQuerySetId, old.getCategoryId(), old.getLabel(), copy(old.getExemplars()), by, old.getRevision());
+                ExemplarQuery record = build(newQuerySetId, old.getCategoryId(), old.getLabel(), copy(old.getExemplars()), old.getScoreThreshold(), by, old.getRevision());
                 renamed.add(record);
                 writes.add(new Write(Keys.query(newQuerySetId, old.getCategoryId()), record));
             }
@@ -238,17 +252,19 @@ public final class QuerySetStore {
     }
 
     /** The next record of a key: revision one above the highest it ever had (a re-created category included). */
-    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, String by) {
-        return build(querySetId, categoryId, label, exemplars, by, 0);
+    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, Float scoreThreshold, String by) {
+        return build(querySetId, categoryId, label, exemplars, scoreThreshold, by, 0);
     }
 
     /** As above, with the revision also above {@code atLeastAbove}. */
-    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, String by, long atLeastAbove) {
+    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, Float scoreThreshold,
+                                String by, long atLeastAbove) {
         return ExemplarQuery.newBuilder()
                 .setQuerySetId(querySetId)
                 .setCategoryId(categoryId)
                 .setLabel(label)
                 .setExemplars(exemplars)
+                .setScoreThreshold(scoreThreshold)
                 .setRevision(Math.max(view.lastRevision(querySetId, categoryId), atLeastAbove) + 1)
                 .setUpdatedAtMs(clock.instant())
                 .setUpdatedBy(by)

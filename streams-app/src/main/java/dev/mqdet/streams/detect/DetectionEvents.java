@@ -33,6 +33,7 @@ public final class DetectionEvents {
 
     /** One model detection as the topic carries it. */
     public static Detection toEvent(DetectedObject d) {
-        return new Detection(d.categoryId(), d.label(), d.score(), new BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()));
+        return new Detection(d.categoryId(), d.label(), d.score(), new BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()),
+                d.threshold());
     }
 }

@@ -98,7 +98,9 @@ public final class QuerySets {
                     }
                     vectors.add(values);
                 }
-                categories.add(new QueryCategory(embedding.getCategoryId(), embedding.getLabel(), vectors));
+                Float threshold = embedding.getScoreThreshold(); // checked by the encoder; a foreign writer's bad value means the default
+                boolean valid = threshold != null && threshold >= 0 && threshold <= 1;
+                categories.add(new QueryCategory(embedding.getCategoryId(), embedding.getLabel(), vectors, valid ? threshold : null));
                 version = Math.max(version, embedding.getQueryRevision());
             }
         }

@@ -181,6 +181,11 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
             throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
                     + " has neither a label nor exemplars");
         }
+        Float threshold = query.getScoreThreshold();
+        if (threshold != null && !(threshold >= 0 && threshold <= 1)) {
+            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
+                    + " has score threshold " + threshold + ", not in [0, 1]");
+        }
         List<Exemplar> exemplars = query.getExemplars();
         int max = model.modelPackage().maxExemplars();
         if (exemplars.size() > max) { // refused here once, instead of failing every event of the query set at inference
@@ -206,6 +211,7 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
                 .setDimension(model.modelPackage().featureDim())
                 .setExemplars(out)
                 .setEncodedAtMs(Instant.now())
+                .setScoreThreshold(query.getScoreThreshold())
                 .build();
     }
 
