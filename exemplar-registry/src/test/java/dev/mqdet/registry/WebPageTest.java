@@ -98,6 +98,7 @@ class WebPageTest {
             wait.until(ExpectedConditions.textToBe(By.id("set-title"), "web"));
             driver.findElement(By.id("category-id")).sendKeys("pupfish");
             driver.findElement(By.id("category-label")).sendKeys("devil's hole pupfish");
+            driver.findElement(By.id("category-threshold")).sendKeys("0.6");
 
             int[] box1 = drawExemplar(wait, first, 200, 150, 20, 30, 120, 100);
             int[] box2 = drawExemplar(wait, second, 300, 200, 50, 40, 250, 160);
@@ -111,6 +112,8 @@ class WebPageTest {
             // What the page saved is what the API serves and what is on the topic: the drawn boxes, the original bytes.
             JsonNode category = h.get("/api/query-sets/web/categories/pupfish").json();
             assertThat(category.get("label").asText()).isEqualTo("devil's hole pupfish");
+            assertThat(category.get("scoreThreshold").asDouble()).isEqualTo(0.6, org.assertj.core.api.Assertions.within(1e-6));
+            assertThat(driver.findElement(By.cssSelector(".category[data-category-id='pupfish'] h3")).getText()).contains("threshold 0.60");
             assertBox(category.at("/exemplars/0/box"), box1);
             assertBox(category.at("/exemplars/1/box"), box2);
             List<ConsumerRecord<String, ExemplarQuery>> records = h.records();

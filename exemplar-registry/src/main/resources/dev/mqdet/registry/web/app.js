@@ -151,7 +151,8 @@ function renderCategories() {
     div.className = 'category';
     div.dataset.categoryId = c.categoryId;
     const h = document.createElement('h3');
-    h.textContent = c.categoryId + (c.label ? ' — ' + c.label : ' (vision only)') + '  · rev ' + c.revision;
+    h.textContent = c.categoryId + (c.label ? ' — ' + c.label : ' (vision only)')
+        + (c.scoreThreshold != null ? '  · threshold ' + c.scoreThreshold.toFixed(2) : '') + '  · rev ' + c.revision;
     div.appendChild(h);
     const crops = document.createElement('div');
     crops.className = 'crops';
@@ -183,6 +184,7 @@ function renderCategories() {
     edit.addEventListener('click', () => {
       $('category-id').value = c.categoryId;
       $('category-label').value = c.label || '';
+      $('category-threshold').value = c.scoreThreshold != null ? c.scoreThreshold : '';
       $('exemplar-file').focus();
     });
     div.appendChild(edit);
@@ -331,13 +333,17 @@ async function saveCategory() {
   const categoryId = $('category-id').value.trim();
   const labelText = $('category-label').value.trim();
   const label = labelText === '' ? null : labelText;
+  const thresholdText = $('category-threshold').value.trim();
+  // sent as typed: the registry checks the range and answers with a field error
+  const scoreThreshold = thresholdText === '' ? null : Number(thresholdText);
   const exemplars = state.pending.map((p) => ({ image: { data: p.data, mediaType: p.mediaType }, box: p.box }));
   const existing = state.categories.find((c) => c.categoryId === categoryId);
   if (!existing) {
-    await api('PUT', categoryPath(categoryId), { label, exemplars }, { 'If-None-Match': '*' });
+    await api('PUT', categoryPath(categoryId), { label, exemplars, scoreThreshold }, { 'If-None-Match': '*' });
     showOk('Created category ' + categoryId + ' with ' + exemplars.length + ' exemplar(s)');
   } else {
     if ((existing.label || null) !== label) await api('PATCH', categoryPath(categoryId), { label });
+    if ((existing.scoreThreshold ?? null) !== scoreThreshold) await api('PATCH', categoryPath(categoryId), { scoreThreshold });
     if (exemplars.length) await api('POST', categoryPath(categoryId) + '/exemplars', { exemplars });
     showOk('Updated category ' + categoryId);
   }
