@@ -83,7 +83,8 @@ public final class DetectionTopology {
         // 1. What to look for: encode each category's exemplars for this model.
         topology.addSource("exemplar-queries-source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), queriesTopic);
         topology.addProcessor("exemplar-encoder",
-                () -> new ExemplarEncodingProcessor(model, queries.deserializer(), EMBEDDINGS_STORE, metrics), "exemplar-queries-source");
+                () -> new ExemplarEncodingProcessor(model, queries.deserializer(), EMBEDDINGS_STORE, metrics,
+                        config.getBoolean(StreamsAppConfig.CALIBRATION_ENABLED)), "exemplar-queries-source");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ExemplarEncodingProcessor.QUERIES_STORE),
                 Serdes.String(), Serdes.ByteArray()), "exemplar-encoder");
         topology.addSink(ExemplarEncodingProcessor.EMBEDDINGS_SINK, embeddingsTopic,

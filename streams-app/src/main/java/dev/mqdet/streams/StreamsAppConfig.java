@@ -65,6 +65,7 @@ public final class StreamsAppConfig {
     public static final String BUFFER_MAX_BYTES = "mqdet.buffer.max-bytes";
     public static final String DECODE_MAX_CONCURRENT = "mqdet.decode.max-concurrent";
     public static final String HTTP_PORT = "mqdet.http.port";
+    public static final String CALIBRATION_ENABLED = "mqdet.calibration.enabled";
     public static final String TRACKS_ENABLED = "mqdet.tracks.enabled";
     public static final String TRACKS_GRACE_MS = "mqdet.tracks.grace-ms";
     public static final String TRACKS_MAX_MISSED_FRAMES = "mqdet.tracks.max-missed-frames";
@@ -139,6 +140,8 @@ public final class StreamsAppConfig {
             new Setting(DECODE_MAX_CONCURRENT, "4", SettingRule.intRange(1, 1_024)),
             // -1: no HTTP server; 0: any free port
             new Setting(HTTP_PORT, "8080", SettingRule.intRange(-1, 65_535)),
+            // a threshold per category from its own exemplars, when it is encoded (see dev.mqdet.streams.encode.Calibration)
+            new Setting(CALIBRATION_ENABLED, "true", SettingRule.bool()),
             // objects followed over each source's frames (see dev.mqdet.streams.track.TrackerSettings)
             new Setting(TRACKS_ENABLED, "true", SettingRule.bool()),
             new Setting(TRACKS_GRACE_MS, "500", SettingRule.longRange(0, 600_000)),

@@ -329,10 +329,27 @@ class BatchedDetectionTopologyTest {
         List<Detection> strictFound = out.stream().filter(e -> e.getQuerySetId().equals("strict")).flatMap(e -> e.getDetections().stream()).toList();
 
         assertThat(plain).filteredOn(d -> d.getCategoryId().equals(overridden)).as("found at the default").isNotEmpty();
-        assertThat(plain).extracting(Detection::getThreshold).containsOnly(0.3f);
+        assertThat(plain).allSatisfy(d -> assertThat(d.getThreshold()).as("the threshold it ran with").isNotNull().isLessThan(d.getScore()));
         assertThat(strictFound).filteredOn(d -> d.getCategoryId().equals(overridden)).isEmpty();
         assertThat(strictFound).as("the other category is unchanged")
                 .hasSameSizeAs(plain.stream().filter(d -> !d.getCategoryId().equals(overridden)).toList());
+    }
+
+    @Test
+    void aCategoryIsCalibratedFromItsOwnExemplarsWhenEncodedAndDetectsWithThatThreshold() {
+        register("calibrated");
+        List<ExemplarEmbedding> encoded = embeddings.readValuesToList();
+        assertThat(encoded).extracting(ExemplarEmbedding::getCalibratedThreshold).as("5 exemplars each: leave-one-out on each")
+                .anySatisfy(t -> assertThat(t).isNotNull().isBetween(0.05f, 0.9f));
+        for (int scene = 0; scene < BATCH; scene++) {
+            pipeImage("cal-" + scene, scene, "calibrated");
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(MAX_WAIT_MS));
+        java.util.Map<String, Float> thresholds = new java.util.HashMap<>();
+        // never below the default (0.3 here): calibration only raises a category's cut
+        encoded.forEach(e -> thresholds.put(e.getCategoryId(), e.getCalibratedThreshold() != null ? Math.max(0.3f, e.getCalibratedThreshold()) : 0.3f));
+        List<Detection> found = detections.readValuesToList().stream().flatMap(e -> e.getDetections().stream()).toList();
+        assertThat(found).isNotEmpty().allSatisfy(d -> assertThat(d.getThreshold()).isEqualTo(thresholds.get(d.getCategoryId())));
     }
 
     @Test

@@ -96,6 +96,7 @@ class StreamsAppConfigTest {
                 Map.entry(StreamsAppConfig.TOPIC_IMAGES, "images with spaces"),
                 Map.entry(StreamsAppConfig.TOPIC_DLQ, ""),
                 Map.entry(StreamsAppConfig.TRACKS_ENABLED, "yes"),
+                Map.entry(StreamsAppConfig.CALIBRATION_ENABLED, "on"),
                 Map.entry(StreamsAppConfig.TRACKS_GRACE_MS, "-1"),
                 Map.entry(StreamsAppConfig.TRACKS_MAX_MISSED_FRAMES, "-1"),
                 Map.entry(StreamsAppConfig.TRACKS_MAX_IDLE_MS, "0"),

@@ -76,8 +76,15 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model package folder (default: the shipped package).")
     Path model;
 
-    @Option(names = "--threshold", defaultValue = SyntheticWorld.SHOWCASE_THRESHOLD, description = "Score threshold (default: ${DEFAULT-VALUE}).")
-    float threshold;
+    @Option(names = "--threshold", description = "Default score threshold (default: " + SyntheticWorld.SHOWCASE_THRESHOLD
+            + " with the showcase categories, the streams app's default with all).")
+    Float threshold;
+
+    @Option(names = "--categories", defaultValue = "showcase", description = "showcase (7 categories) or all (the 22 held-out ones); default: ${DEFAULT-VALUE}.")
+    String categorySet;
+
+    @Option(names = {"--set"}, description = "key=value settings of the streams app (e.g. mqdet.calibration.enabled=false).")
+    Map<String, String> extraSettings = new HashMap<>();
 
     /** Set by the shutdown hook: the JVM is already stopping, so main must not call System.exit (it would block). */
     private static volatile boolean stopping;
@@ -91,6 +98,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!categorySet.equals("showcase") && !categorySet.equals("all")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--categories must be showcase or all, not '" + categorySet + "'");
+        }
         Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
         SyntheticWorld world = SyntheticWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
         Path work = Files.createTempDirectory("mqdet-demo");
@@ -119,7 +129,8 @@ public final class DemoCommand implements Callable<Integer> {
             app = PipelineApp.start(StreamsAppConfig.of(settings));
             app.awaitRunning(Duration.ofSeconds(60));
 
-            List<EvalSet.Category> categories = world.categories(SyntheticWorld.SHOWCASE_CATEGORIES);
+            List<EvalSet.Category> categories = categorySet.equals("all") ? world.evalSet().evaluated()
+                    : world.categories(SyntheticWorld.SHOWCASE_CATEGORIES);
             List<ExemplarQuery> querySet = world.querySet(QUERY_SET, categories, 5, true, 1);
             client.register(querySet);
             client.awaitEncoded(app.model().modelId(), querySet, Duration.ofSeconds(60));
@@ -229,7 +240,9 @@ public final class DemoCommand implements Callable<Integer> {
         settings.put("application.id", "mqdet-demo");
         settings.put("state.dir", work.resolve("streams-state").toString());
         settings.put(StreamsAppConfig.HTTP_PORT, keepRunning ? Integer.toString(httpPort) : "0");
-        settings.put(StreamsAppConfig.SCORE_THRESHOLD, Float.toString(threshold));
+        if (threshold != null || !categorySet.equals("all")) {
+            settings.put(StreamsAppConfig.SCORE_THRESHOLD, threshold != null ? Float.toString(threshold) : SyntheticWorld.SHOWCASE_THRESHOLD);
+        }
         // The cameras' frames come as one burst keyed by event id, so a source's frames cross partitions; the grace
         // lets the later ones catch up, and tracks end 2 s after their camera's last frame so the demo can score them.
         settings.put(StreamsAppConfig.TRACKS_GRACE_MS, "2000");
@@ -237,6 +250,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (model != null) {
             settings.put(StreamsAppConfig.MODEL_DIR, model.toString());
         }
+        settings.putAll(extraSettings);
         return settings;
     }
 

@@ -83,6 +83,10 @@ public final class QuerySets {
         return querySet;
     }
 
+    private static Float valid(Float threshold) {
+        return threshold != null && threshold >= 0 && threshold <= 1 ? threshold : null;
+    }
+
     private QuerySet scan(ReadOnlyKeyValueStore<String, ExemplarEmbedding> store, String querySetId) {
         List<QueryCategory> categories = new ArrayList<>();
         long version = -1;
@@ -98,9 +102,9 @@ public final class QuerySets {
                     }
                     vectors.add(values);
                 }
-                Float threshold = embedding.getScoreThreshold(); // checked by the encoder; a foreign writer's bad value means the default
-                boolean valid = threshold != null && threshold >= 0 && threshold <= 1;
-                categories.add(new QueryCategory(embedding.getCategoryId(), embedding.getLabel(), vectors, valid ? threshold : null));
+                // checked by the encoder, so a foreign writer's bad value means the default
+                categories.add(new QueryCategory(embedding.getCategoryId(), embedding.getLabel(), vectors,
+                        valid(embedding.getScoreThreshold()), valid(embedding.getCalibratedThreshold())));
                 version = Math.max(version, embedding.getQueryRevision());
             }
         }

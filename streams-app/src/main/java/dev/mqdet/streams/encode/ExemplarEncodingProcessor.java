@@ -58,14 +58,17 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
     private final Deserializer<ExemplarQuery> queries;
     private final String embeddingsStore;
     private final PipelineMetrics metrics;
+    private final boolean calibrate;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<String, byte[]> store;
     private Cancellable catchUp;
     private String catchUpFrom; // the last key the catch-up looked at; null: from the first
     private int reencoded;
 
-    public ExemplarEncodingProcessor(MqDetModel model, Deserializer<ExemplarQuery> queries, String embeddingsStore, PipelineMetrics metrics) {
+    public ExemplarEncodingProcessor(MqDetModel model, Deserializer<ExemplarQuery> queries, String embeddingsStore, PipelineMetrics metrics,
+                                     boolean calibrate) {
         this.model = model;
+        this.calibrate = calibrate;
         this.queries = queries;
         this.embeddingsStore = embeddingsStore;
         this.metrics = metrics;
@@ -202,6 +205,16 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
             out.add(new ExemplarVector(exemplars.get(i).getExemplarId(), values));
         }
         metrics.exemplarEncoded();
+        Float calibrated = null;
+        if (calibrate) {
+            List<Calibration.Shot> shots = new ArrayList<>(exemplars.size());
+            for (int i = 0; i < exemplars.size(); i++) {
+                var b = exemplars.get(i).getBox();
+                shots.add(new Calibration.Shot(ImageSource.copy(exemplars.get(i).getImage().getData()),
+                        new Box(b.getX1(), b.getY1(), b.getX2(), b.getY2()), vectors.get(i)));
+            }
+            calibrated = Calibration.threshold(model, query.getCategoryId(), query.getLabel(), shots);
+        }
         return ExemplarEmbedding.newBuilder()
                 .setModelId(model.modelId())
                 .setQuerySetId(query.getQuerySetId())
@@ -212,6 +225,7 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
                 .setExemplars(out)
                 .setEncodedAtMs(Instant.now())
                 .setScoreThreshold(query.getScoreThreshold())
+                .setCalibratedThreshold(calibrated)
                 .build();
     }
 
