@@ -17,7 +17,7 @@ import dev.mqdet.streams.PipelineApp;
 import dev.mqdet.streams.StreamsAppConfig;
 import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.streams.detect.DetectionEvents;
-import dev.mqdet.streams.encode.ExemplarEncodingProcessor;
+import dev.mqdet.streams.encode.QueryEncoder;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.topics.Topics;
@@ -222,7 +222,7 @@ public final class BenchCommand implements Callable<Integer> {
     private static List<QueryCategory> encode(MqDetModel mqdet, List<ExemplarQuery> querySet) {
         List<QueryCategory> categories = new ArrayList<>();
         for (ExemplarQuery query : querySet) {
-            categories.add(new QueryCategory(query.getCategoryId(), query.getLabel(), ExemplarEncodingProcessor.vectors(mqdet, query)));
+            categories.add(new QueryCategory(query.getCategoryId(), query.getLabel(), QueryEncoder.vectors(mqdet, query)));
         }
         return categories;
     }

@@ -1,28 +1,17 @@
 package dev.mqdet.streams.encode;
 
 import dev.mqdet.events.DeadLetter;
-import dev.mqdet.events.Exemplar;
 import dev.mqdet.events.ExemplarEmbedding;
 import dev.mqdet.events.ExemplarQuery;
-import dev.mqdet.events.ExemplarVector;
-import dev.mqdet.inference.Box;
-import dev.mqdet.inference.InferenceException;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.schemaregistry.SchemaRegistryUnavailableException;
 import dev.mqdet.streams.DeadLetters;
 import dev.mqdet.streams.DeadLetters.Origin;
-import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import dev.mqdet.topics.Keys;
 import dev.mqdet.topics.LogSafe;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
@@ -58,7 +47,7 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
     private final Deserializer<ExemplarQuery> queries;
     private final String embeddingsStore;
     private final PipelineMetrics metrics;
-    private final boolean calibrate;
+    private final QueryEncoder encoder;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<String, byte[]> store;
     private Cancellable catchUp;
@@ -68,7 +57,7 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
     public ExemplarEncodingProcessor(MqDetModel model, Deserializer<ExemplarQuery> queries, String embeddingsStore, PipelineMetrics metrics,
                                      boolean calibrate) {
         this.model = model;
-        this.calibrate = calibrate;
+        this.encoder = new QueryEncoder(model, metrics, calibrate);
         this.queries = queries;
         this.embeddingsStore = embeddingsStore;
         this.metrics = metrics;
@@ -112,7 +101,7 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
             return;
         }
         try {
-            ExemplarEmbedding embedding = encode(query);
+            ExemplarEmbedding embedding = encoder.encode(query);
             store.put(key, record.value());
             context.forward(new Record<>(Keys.embedding(model.modelId(), ids[0], ids[1]), embedding, record.timestamp()), EMBEDDINGS_SINK);
         } catch (SchemaRegistryUnavailableException transientFailure) {
@@ -170,84 +159,13 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
             return;
         }
         try {
-            context.forward(new Record<>(key, encode(query), System.currentTimeMillis()), EMBEDDINGS_SINK);
+            context.forward(new Record<>(key, encoder.encode(query), System.currentTimeMillis()), EMBEDDINGS_SINK);
             reencoded++;
         } catch (SchemaRegistryUnavailableException transientFailure) {
             throw transientFailure;
         } catch (RuntimeException e) {
             log.warn("query {} no longer encodes with model {}: {}", LogSafe.quote(entry.key, 300), model.modelId(), LogSafe.quote(e.getMessage(), 500));
         }
-    }
-
-    private ExemplarEmbedding encode(ExemplarQuery query) {
-        if ((query.getLabel() == null || query.getLabel().isBlank()) && query.getExemplars().isEmpty()) {
-            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
-                    + " has neither a label nor exemplars");
-        }
-        Float threshold = query.getScoreThreshold();
-        if (threshold != null && !(threshold >= 0 && threshold <= 1)) {
-            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
-                    + " has score threshold " + threshold + ", not in [0, 1]");
-        }
-        List<Exemplar> exemplars = query.getExemplars();
-        int max = model.modelPackage().maxExemplars();
-        if (exemplars.size() > max) { // refused here once, instead of failing every event of the query set at inference
-            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
-                    + " has " + exemplars.size() + " exemplars; model " + model.modelId() + " takes at most " + max + " per category");
-        }
-        List<float[]> vectors = vectors(model, query);
-        List<ExemplarVector> out = new ArrayList<>(exemplars.size());
-        for (int i = 0; i < exemplars.size(); i++) {
-            List<Float> values = new ArrayList<>(vectors.get(i).length);
-            for (float v : vectors.get(i)) {
-                values.add(v);
-            }
-            out.add(new ExemplarVector(exemplars.get(i).getExemplarId(), values));
-        }
-        metrics.exemplarEncoded();
-        Float calibrated = null;
-        if (calibrate) {
-            List<Calibration.Shot> shots = new ArrayList<>(exemplars.size());
-            for (int i = 0; i < exemplars.size(); i++) {
-                var b = exemplars.get(i).getBox();
-                shots.add(new Calibration.Shot(ImageSource.copy(exemplars.get(i).getImage().getData()),
-                        new Box(b.getX1(), b.getY1(), b.getX2(), b.getY2()), vectors.get(i)));
-            }
-            calibrated = Calibration.threshold(model, query.getCategoryId(), query.getLabel(), shots);
-        }
-        return ExemplarEmbedding.newBuilder()
-                .setModelId(model.modelId())
-                .setQuerySetId(query.getQuerySetId())
-                .setCategoryId(query.getCategoryId())
-                .setLabel(query.getLabel())
-                .setQueryRevision(query.getRevision())
-                .setDimension(model.modelPackage().featureDim())
-                .setExemplars(out)
-                .setEncodedAtMs(Instant.now())
-                .setScoreThreshold(query.getScoreThreshold())
-                .setCalibratedThreshold(calibrated)
-                .build();
-    }
-
-    /** The model's vector of each exemplar of {@code query}, in order: one encoder call per distinct exemplar image, with all its boxes. */
-    public static List<float[]> vectors(MqDetModel model, ExemplarQuery query) {
-        Map<ByteBuffer, List<Integer>> byImage = new LinkedHashMap<>();
-        List<Exemplar> exemplars = query.getExemplars();
-        for (int i = 0; i < exemplars.size(); i++) {
-            byImage.computeIfAbsent(exemplars.get(i).getImage().getData(), k -> new ArrayList<>()).add(i);
-        }
-        float[][] vectors = new float[exemplars.size()][];
-        for (Map.Entry<ByteBuffer, List<Integer>> entry : byImage.entrySet()) {
-            List<Box> boxes = entry.getValue().stream().map(i -> {
-                var b = exemplars.get(i).getBox();
-                return new Box(b.getX1(), b.getY1(), b.getX2(), b.getY2());
-            }).toList();
-            List<float[]> encoded = model.encodeExemplars(ImageSource.copy(entry.getKey()), boxes);
-            for (int j = 0; j < boxes.size(); j++) {
-                vectors[entry.getValue().get(j)] = encoded.get(j);
-            }
-        }
-        return List.of(vectors);
     }
 
     private void deadLetter(Origin origin, String key, byte[] value, String stage, Exception error) {
