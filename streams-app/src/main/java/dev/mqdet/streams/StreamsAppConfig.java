@@ -263,8 +263,9 @@ public final class StreamsAppConfig {
             }
             setting.rule().check(key, value);
         }
-        if (values.getOrDefault(S3_ACCESS_KEY_ID, "").isBlank() != values.getOrDefault(S3_SECRET_ACCESS_KEY, "").isBlank()) {
-            throw new InvalidConfigurationException(S3_ACCESS_KEY_ID, "configuration keys " + S3_ACCESS_KEY_ID + " and "
+        boolean noKeyId = values.getOrDefault(S3_ACCESS_KEY_ID, "").isBlank();
+        if (noKeyId != values.getOrDefault(S3_SECRET_ACCESS_KEY, "").isBlank()) { // names the key that is set, never a value
+            throw new InvalidConfigurationException(noKeyId ? S3_SECRET_ACCESS_KEY : S3_ACCESS_KEY_ID, "configuration keys " + S3_ACCESS_KEY_ID + " and "
                     + S3_SECRET_ACCESS_KEY + " are set together or not at all (both empty: the AWS SDK's default credentials chain)");
         }
     }
