@@ -53,6 +53,7 @@ class S3ReferencesTest {
             S3Settings s3Settings = new S3Settings("us-east-1", s3.endpoint(), true, "test-key", "test-secret");
             byte[] large = largePng(world);
             assertThat(large.length).as("the large image's size").isBetween(5 << 20, MAX_BYTES);
+            System.out.printf("S3ReferencesTest: large PNG of %d bytes, cap %d bytes%n", large.length, MAX_BYTES);
             try (S3Client upload = s3Settings.client(Duration.ofSeconds(30))) {
                 upload.putObject(b -> b.bucket("frames").key("cam-1/large.png"), RequestBody.fromBytes(large));
                 upload.putObject(b -> b.bucket("frames").key("private/large.png"), RequestBody.fromBytes(large));
