@@ -43,7 +43,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 class S3ReferencesTest {
 
     private static final String QUERY_SET = "s3-refs";
-    private static final int MAX_BYTES = 7 << 20;
+    private static final int MAX_BYTES = 8 << 20;
 
     @Test
     void shouldDetectInALargeImageByS3ReferenceAndDeadLetterRefusedReferences(LocalStack stack) throws Exception {

@@ -1,7 +1,6 @@
 package dev.mqdet.testkit;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,7 +39,7 @@ public final class LocalS3 implements AutoCloseable {
 
     /** Starts the server with {@code bucket} and waits until it lists that bucket. */
     public static LocalS3 start(Path workDir, String bucket) {
-        Path jar = Path.of(property("s3mock.jar"));
+        Path jar = Path.of(ServerProcesses.property("s3mock.jar"));
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("S3Mock is not at " + jar + "; build the test-kit module first (./mvnw -pl test-kit install)");
         }
@@ -49,7 +47,7 @@ public final class LocalS3 implements AutoCloseable {
         try {
             Files.createDirectories(workDir);
             Path logFile = workDir.resolve("s3mock-" + port + ".log");
-            List<String> command = List.of(ProcessHandle.current().info().command().orElse("java"),
+            List<String> command = List.of(ServerProcesses.javaExecutable(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                     "--http.port=" + port, "--server.port=" + ApicurioRegistry.freePort(), "--server.address=127.0.0.1",
                     "--com.adobe.testing.s3mock.store.initial-buckets=" + bucket,
@@ -68,7 +66,7 @@ public final class LocalS3 implements AutoCloseable {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         while (true) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("S3Mock exited with code " + process.exitValue() + "; log: " + logFile + "\n" + logTail());
+                throw new IllegalStateException("S3Mock exited with code " + process.exitValue() + "; log: " + logFile + "\n" + ServerProcesses.logTail(logFile));
             }
             try {
                 HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/"))
@@ -85,7 +83,7 @@ public final class LocalS3 implements AutoCloseable {
             }
             if (System.nanoTime() > deadline) {
                 close();
-                throw new IllegalStateException("S3Mock did not become ready within " + STARTUP_TIMEOUT + "; log: " + logFile + "\n" + logTail());
+                throw new IllegalStateException("S3Mock did not become ready within " + STARTUP_TIMEOUT + "; log: " + logFile + "\n" + ServerProcesses.logTail(logFile));
             }
             try {
                 Thread.sleep(100);
@@ -131,25 +129,6 @@ public final class LocalS3 implements AutoCloseable {
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(logFile);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
-    }
-
-    private static String property(String key) {
-        try (InputStream in = LocalS3.class.getResourceAsStream("test-kit.properties")) {
-            Properties properties = new Properties();
-            properties.load(in);
-            return properties.getProperty(key);
-        } catch (IOException | NullPointerException e) {
-            throw new IllegalStateException("test-kit.properties is missing from the test-kit jar", e);
         }
     }
 }
