@@ -50,6 +50,18 @@ public final class DetectionTopology {
     private DetectionTopology() {}
 
     public static Topology build(StreamsAppConfig config, MqDetModel model, SchemaRegistryClient registry, PipelineMetrics metrics) {
+        return build(config, model, registry, metrics, imageSource(config));
+    }
+
+    /** Where image bytes come from, as configured; the caller closes it (it may hold an S3 client). */
+    public static ImageSource imageSource(StreamsAppConfig config) {
+        return new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES),
+                Duration.ofMillis(config.getLong(StreamsAppConfig.FETCH_TIMEOUT_MS)), config.s3Settings());
+    }
+
+    /** As {@link #build(StreamsAppConfig, MqDetModel, SchemaRegistryClient, PipelineMetrics)} with a given image source. */
+    public static Topology build(StreamsAppConfig config, MqDetModel model, SchemaRegistryClient registry, PipelineMetrics metrics,
+                                 ImageSource imageSource) {
         // Part of every embedding key: refused here, at start, rather than by the encoder on every record.
         try {
             Keys.requireId("model id", model.modelId());
@@ -102,8 +114,7 @@ public final class DetectionTopology {
         DetectorSettings detector = DetectorSettings.builder()
                 .optModel(model)
                 .optImages(images.deserializer())
-                .optImageSource(new ImageSource(config.getList(StreamsAppConfig.FETCH_ALLOWED_PREFIXES), config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES),
-                        Duration.ofMillis(config.getLong(StreamsAppConfig.FETCH_TIMEOUT_MS))))
+                .optImageSource(imageSource)
                 .optQuerySets(querySets)
                 .optMetrics(metrics)
                 .optBatchSize(config.getInt(StreamsAppConfig.BATCH_SIZE))

@@ -4,6 +4,7 @@ import dev.mqdet.inference.ModelPackage;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.schemaregistry.RestSchemaRegistryClient;
 import dev.mqdet.schemaregistry.SchemaRegistryClient;
+import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.ops.HealthServer;
 import dev.mqdet.streams.ops.PipelineMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -31,13 +32,15 @@ public final class PipelineApp implements AutoCloseable {
     private final Topology topology;
     private final PrometheusMeterRegistry meters;
     private final KafkaStreamsMetrics streamsMetrics;
+    private final ImageSource images;
 
     private PipelineApp(StreamsAppConfig config, MqDetModel model) {
         this.model = model;
         this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(meters);
         SchemaRegistryClient registry = new RestSchemaRegistryClient(config.serdeConfig());
-        this.topology = DetectionTopology.build(config, model, registry, new PipelineMetrics(meters));
+        this.images = DetectionTopology.imageSource(config); // one S3 client per instance, if s3:// is allowed
+        this.topology = DetectionTopology.build(config, model, registry, new PipelineMetrics(meters), images);
         Properties properties = config.passThrough();
         this.streams = new KafkaStreams(topology, properties);
         streams.setUncaughtExceptionHandler(PipelineApp::onStreamThreadFailure);
@@ -125,6 +128,7 @@ public final class PipelineApp implements AutoCloseable {
             http.close();
         }
         model.close();
+        images.close();
         meters.close();
         log.info("streams app closed: Kafka Streams {}{}", streams.state(), closed ? "" : " (its threads did not stop within 20 s)");
     }

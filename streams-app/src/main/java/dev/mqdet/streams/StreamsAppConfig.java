@@ -2,6 +2,7 @@ package dev.mqdet.streams;
 
 import dev.mqdet.config.KeySuggestions;
 import dev.mqdet.streams.detect.ImageSource;
+import dev.mqdet.streams.detect.S3Settings;
 import dev.mqdet.topics.Topics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,6 +58,11 @@ public final class StreamsAppConfig {
     public static final String MAX_IMAGE_BYTES = "mqdet.image.max-bytes";
     public static final String FETCH_ALLOWED_PREFIXES = "mqdet.image.fetch.allowed-prefixes";
     public static final String FETCH_TIMEOUT_MS = "mqdet.image.fetch.timeout-ms";
+    public static final String S3_REGION = "mqdet.image.s3.region";
+    public static final String S3_ENDPOINT = "mqdet.image.s3.endpoint";
+    public static final String S3_PATH_STYLE = "mqdet.image.s3.path-style";
+    public static final String S3_ACCESS_KEY_ID = "mqdet.image.s3.access-key-id";
+    public static final String S3_SECRET_ACCESS_KEY = "mqdet.image.s3.secret-access-key";
     public static final String UNKNOWN_QUERY_SET_WAIT_MS = "mqdet.query-set.unknown-wait-ms";
     public static final String MAX_CATEGORIES = "mqdet.query-set.max-categories";
     public static final String MAX_WAITING_FOR_QUERY_SET = "mqdet.query-set.max-waiting";
@@ -123,10 +129,17 @@ public final class StreamsAppConfig {
             new Setting(MAX_IMAGE_PIXELS, "40000000", SettingRule.longRange(1, 1L << 31)),
             new Setting(MAX_IMAGE_BYTES, Integer.toString(16 << 20), SettingRule.intRange(1, 1 << 30)),
             // e.g. "https://images.example.com/,file:/data/images/"
-            new Setting(FETCH_ALLOWED_PREFIXES, "", SettingRule.of("a comma-separated list of http(s):// or file: prefixes",
+            new Setting(FETCH_ALLOWED_PREFIXES, "", SettingRule.of("a comma-separated list of http(s)://, s3://bucket/ or file: prefixes",
                     value -> ImageSource.checkAllowedPrefixes(list(value)))),
-            // one HTTP fetch, connect to last byte
+            // one HTTP or S3 fetch, connect to last byte
             new Setting(FETCH_TIMEOUT_MS, "10000", SettingRule.longRange(1, 600_000)),
+            // s3:// references (see dev.mqdet.streams.detect.S3Settings); empty: the AWS SDK's default chains
+            new Setting(S3_REGION, "", SettingRule.oneOf(List.of(""), "an AWS region such as eu-west-1", Pattern.compile("[a-z0-9-]{1,40}"))),
+            new Setting(S3_ENDPOINT, "", SettingRule.of("empty or http(s)://host[:port] of an S3-compatible store",
+                    value -> { if (!value.isBlank()) S3Settings.checkEndpoint(value); })),
+            new Setting(S3_PATH_STYLE, "false", SettingRule.bool()),
+            new Setting(S3_ACCESS_KEY_ID, "", SettingRule.any("an access key id, with the secret access key, or empty")),
+            new Setting(S3_SECRET_ACCESS_KEY, "", SettingRule.any("a secret access key, with the access key id, or empty")),
             new Setting(UNKNOWN_QUERY_SET_WAIT_MS, "0", SettingRule.longRange(0, 86_400_000)),
             new Setting(MAX_CATEGORIES, "5000", SettingRule.intRange(1, 100_000)),
             // per task; more are dead-lettered at once
@@ -253,6 +266,16 @@ public final class StreamsAppConfig {
             }
             setting.rule().check(key, value);
         }
+        boolean noKeyId = values.getOrDefault(S3_ACCESS_KEY_ID, "").isBlank();
+        if (noKeyId != values.getOrDefault(S3_SECRET_ACCESS_KEY, "").isBlank()) { // names the key that is set, never a value
+            throw new InvalidConfigurationException(noKeyId ? S3_SECRET_ACCESS_KEY : S3_ACCESS_KEY_ID, "configuration keys " + S3_ACCESS_KEY_ID + " and "
+                    + S3_SECRET_ACCESS_KEY + " are set together or not at all (both empty: the AWS SDK's default credentials chain)");
+        }
+    }
+
+    /** The {@code mqdet.image.s3.*} settings. */
+    public S3Settings s3Settings() {
+        return new S3Settings(get(S3_REGION), get(S3_ENDPOINT), getBoolean(S3_PATH_STYLE), get(S3_ACCESS_KEY_ID), get(S3_SECRET_ACCESS_KEY));
     }
 
     public static StreamsAppConfig of(Map<String, String> overrides) {

@@ -69,6 +69,19 @@ class StreamsAppConfigTest {
     }
 
     @Test
+    void s3SettingsAreReadAndTheSecretIsNeverQuoted() {
+        StreamsAppConfig config = StreamsAppConfig.of(Map.of(StreamsAppConfig.S3_ENDPOINT, "http://127.0.0.1:9000",
+                StreamsAppConfig.S3_PATH_STYLE, "true", StreamsAppConfig.S3_REGION, "eu-west-1",
+                StreamsAppConfig.S3_ACCESS_KEY_ID, "AKIA1", StreamsAppConfig.S3_SECRET_ACCESS_KEY, "hush-hush"));
+        assertThat(config.s3Settings()).extracting("region", "endpoint", "pathStyle").containsExactly("eu-west-1", "http://127.0.0.1:9000", true);
+        assertThat(config.s3Settings().toString()).doesNotContain("hush-hush");
+        assertThatThrownBy(() -> StreamsAppConfig.of(Map.of(StreamsAppConfig.S3_SECRET_ACCESS_KEY, "hush-hush")))
+                .isInstanceOf(InvalidConfigurationException.class).hasMessageContaining("together")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hush-hush"));
+        assertThat(StreamsAppConfig.of(Map.of()).s3Settings().endpoint()).as("default: AWS's endpoint").isEmpty();
+    }
+
+    @Test
     void everyRuleRefusesWhatItMust() {
         Map<String, String> bad = Map.ofEntries(
                 Map.entry(StreamsAppConfig.BATCH_SIZE, "eight"),
@@ -89,6 +102,11 @@ class StreamsAppConfigTest {
                 Map.entry(StreamsAppConfig.MAX_IMAGE_BYTES, "0"),
                 Map.entry(StreamsAppConfig.FETCH_ALLOWED_PREFIXES, "https://ok.example.com/,ftp://files.example.com/"),
                 Map.entry(StreamsAppConfig.FETCH_TIMEOUT_MS, "0"),
+                Map.entry(StreamsAppConfig.S3_REGION, "EU West"),
+                Map.entry(StreamsAppConfig.S3_ENDPOINT, "ftp://store.example.com"),
+                Map.entry(StreamsAppConfig.S3_PATH_STYLE, "maybe"),
+                Map.entry(StreamsAppConfig.S3_ACCESS_KEY_ID, "AKIA-without-its-secret"),
+                Map.entry(StreamsAppConfig.S3_SECRET_ACCESS_KEY, "a-secret-without-its-key-id"),
                 Map.entry(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS, "soon"),
                 Map.entry(StreamsAppConfig.MAX_CATEGORIES, "0"),
                 Map.entry(StreamsAppConfig.HTTP_PORT, "70000"),

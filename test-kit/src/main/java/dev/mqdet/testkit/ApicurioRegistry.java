@@ -1,7 +1,6 @@
 package dev.mqdet.testkit;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -14,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -63,7 +61,7 @@ public final class ApicurioRegistry implements AutoCloseable {
     /** As {@link #launch(Path, Map)}, on a given port (a restart on the port clients already know). */
     public static ApicurioRegistry launch(Path workDir, int port, Map<String, String> extraProperties) {
         Path home = home();
-        Path runner = home.resolve(property("apicurio.runner"));
+        Path runner = home.resolve(ServerProcesses.property("apicurio.runner"));
         if (!Files.isRegularFile(runner)) {
             throw new IllegalStateException("Apicurio Registry is not unpacked at " + runner
                     + "; build the test-kit module first (./mvnw -pl test-kit install) or set MQDET_APICURIO_HOME");
@@ -72,7 +70,7 @@ public final class ApicurioRegistry implements AutoCloseable {
             Files.createDirectories(workDir);
             Path logFile = workDir.resolve("apicurio-" + port + ".log");
             List<String> command = new ArrayList<>(List.of(
-                    javaExecutable(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    ServerProcesses.javaExecutable(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Dquarkus.http.host=127.0.0.1",
                     "-Dquarkus.http.port=" + port,
                     "-Dquarkus.log.level=WARN",
@@ -101,7 +99,7 @@ public final class ApicurioRegistry implements AutoCloseable {
         while (true) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Apicurio Registry exited with code " + process.exitValue()
-                        + " during start-up; log: " + logFile + "\n" + logTail());
+                        + " during start-up; log: " + logFile + "\n" + ServerProcesses.logTail(logFile));
             }
             try {
                 HttpResponse<String> response = http.send(
@@ -119,7 +117,7 @@ public final class ApicurioRegistry implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 close();
                 throw new IllegalStateException("Apicurio Registry did not become ready within " + STARTUP_TIMEOUT
-                        + "; log: " + logFile + "\n" + logTail());
+                        + "; log: " + logFile + "\n" + ServerProcesses.logTail(logFile));
             }
             sleep(100);
         }
@@ -208,32 +206,9 @@ public final class ApicurioRegistry implements AutoCloseable {
         }
     }
 
-    private String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(logFile);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
-    }
-
     static Path home() {
         String fromEnv = System.getenv("MQDET_APICURIO_HOME");
-        return Path.of(fromEnv != null && !fromEnv.isBlank() ? fromEnv : property("apicurio.home"));
-    }
-
-    private static String property(String key) {
-        try (InputStream in = ApicurioRegistry.class.getResourceAsStream("test-kit.properties")) {
-            Properties properties = new Properties();
-            properties.load(in);
-            return properties.getProperty(key);
-        } catch (IOException | NullPointerException e) {
-            throw new IllegalStateException("test-kit.properties is missing from the test-kit jar", e);
-        }
-    }
-
-    private static String javaExecutable() {
-        return ProcessHandle.current().info().command().orElse("java");
+        return Path.of(fromEnv != null && !fromEnv.isBlank() ? fromEnv : ServerProcesses.property("apicurio.home"));
     }
 
     public static int freePort() {

@@ -5,10 +5,13 @@ import dev.mqdet.client.DetectionJson;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.events.DetectionEvent;
 import dev.mqdet.events.ImageEvent;
+import dev.mqdet.events.ImageReference;
 import dev.mqdet.events.InlineImage;
 import dev.mqdet.images.SafeImageReader;
+import dev.mqdet.streams.detect.S3Settings;
 import dev.mqdet.topics.Topics;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,23 +23,25 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code ./mqdet produce}: publishes image events for a user's own JPEG and PNG files (inline), one per file, at an
- * optional rate; with {@code --wait}, prints each one's detection event as a JSON line. A file that is not a valid
- * JPEG or PNG is reported on stderr and skipped; the exit code is 1 only when nothing could be published.
+ * {@code ./mqdet produce}: publishes image events for a user's own JPEG and PNG files (folders, files or globs), one
+ * per file, at an optional rate: inline, or with {@code --by-reference s3://bucket/prefix/} uploaded there and sent
+ * by reference; with {@code --wait}, prints each one's detection event as a JSON line. Progress goes to stderr, then
+ * {@code published N of M images, K failed}. A file that cannot be read, is not a valid JPEG or PNG, or fails to
+ * upload is reported on stderr and skipped; the exit code is 1 only when nothing could be published.
  */
 @Command(name = "produce", mixinStandardHelpOptions = true, description = "Publish image events for your own JPEG/PNG files.")
 public final class ProduceCommand implements Callable<Integer> {
 
-    @Option(names = "--images", required = true, split = ",", description = "Image files or folders (their *.jpg, *.jpeg, *.png).")
-    List<Path> images;
+    @Option(names = "--images", required = true, split = ",", description = "Image files, folders (their *.jpg, *.jpeg, *.png) or globs ('shots/**/*.jpg').")
+    List<String> images;
 
     @Option(names = "--query-set", required = true, description = "The query set to detect in them.")
     String querySet;
@@ -59,6 +64,27 @@ public final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--schema-registry-url", defaultValue = "${env:MQDET_SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081}", description = "Schema registry (env MQDET_SCHEMA_REGISTRY_URL).")
     String registryUrl;
 
+    @Option(names = "--by-reference", description = "Upload each image under this s3://bucket/prefix/ and publish it by reference.")
+    String byReference;
+
+    @Option(names = "--s3-endpoint", defaultValue = "${env:MQDET_IMAGE_S3_ENDPOINT:-}", description = "S3-compatible store's endpoint, empty for AWS (env MQDET_IMAGE_S3_ENDPOINT).")
+    String s3Endpoint;
+
+    @Option(names = "--s3-region", defaultValue = "${env:MQDET_IMAGE_S3_REGION:-}", description = "S3 region, empty for the SDK's default chain (env MQDET_IMAGE_S3_REGION).")
+    String s3Region;
+
+    @Option(names = "--s3-path-style", defaultValue = "${env:MQDET_IMAGE_S3_PATH_STYLE:-false}", description = "Path-style S3 access (env MQDET_IMAGE_S3_PATH_STYLE).")
+    boolean s3PathStyle;
+
+    /** Credentials: env MQDET_IMAGE_S3_ACCESS_KEY_ID and MQDET_IMAGE_S3_SECRET_ACCESS_KEY, else the SDK's default chain. */
+    Map<String, String> environment = System.getenv();
+
+    @Option(names = "--topic-prefix", defaultValue = "", hidden = true, description = "Prefix of the topic names (tests).")
+    String topicPrefix;
+
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--max-image-bytes", defaultValue = "16777216", description = "Larger files are skipped (default: ${DEFAULT-VALUE}).")
     long maxImageBytes;
 
@@ -68,10 +94,12 @@ public final class ProduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Path> files = files();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Path> files = ImageFiles.expand(images);
         List<String> sent = new ArrayList<>();
         int failed = 0;
-        try (PipelineClient client = new PipelineClient(bootstrap, registryUrl);
+        try (PipelineClient client = new PipelineClient(bootstrap, registryUrl, topicPrefix);
+             S3Upload upload = byReference == null ? null : new S3Upload(byReference, s3Settings(), Duration.ofSeconds(60));
              PipelineClient.Tail<DetectionEvent> answers = await ? client.tail(Topics.DETECTIONS) : null) {
             long started = System.nanoTime();
             for (int i = 0; i < files.size(); i++) {
@@ -80,19 +108,23 @@ public final class ProduceCommand implements Callable<Integer> {
                     byte[] bytes = Files.readAllBytes(file);
                     var image = SafeImageReader.read(bytes, maxImageBytes, Long.MAX_VALUE); // refuse what the pipeline would
                     String eventId = UUID.randomUUID().toString();
+                    Object payload = upload == null ? new InlineImage(ByteBuffer.wrap(bytes), image.mediaType())
+                            : new ImageReference(upload.upload(eventId + extension(image.mediaType()), bytes, image.mediaType()), image.mediaType());
                     client.publish(ImageEvent.newBuilder().setEventId(eventId).setSource(source).setQuerySetId(querySet)
-                            .setCapturedAtMs(Instant.now()).setImage(new InlineImage(ByteBuffer.wrap(bytes), image.mediaType()))
+                            .setCapturedAtMs(Instant.now()).setImage(payload)
                             .setAttributes(Map.of("file", file.getFileName().toString())).build());
                     sent.add(eventId);
                 } catch (IOException | RuntimeException e) {
                     failed++;
-                    System.err.printf("%nproduce: %s skipped: %s%n", file, e.getMessage());
+                    err.printf("%nproduce: %s failed: %s%n", file, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
                 }
-                progress(i + 1, files.size());
+                progress(err, i + 1, files.size());
                 pace(started, i + 1);
             }
             client.flush();
-            System.err.printf("%nproduce: %d events published to %s, %d files skipped%n", sent.size(), client.topic(Topics.IMAGES), failed);
+            err.printf("%nproduce: published %d of %d images, %d failed (topic %s%s)%n", sent.size(), files.size(), failed,
+                    client.topic(Topics.IMAGES), upload == null ? "" : ", images under " + byReference);
+            err.flush();
             if (await && !sent.isEmpty()) {
                 Set<String> wanted = Set.copyOf(sent);
                 answers.until(records -> records.stream().filter(r -> wanted.contains(r.key())).count() >= wanted.size(), timeout);
@@ -102,7 +134,7 @@ public final class ProduceCommand implements Callable<Integer> {
                     System.out.println(json.writeValueAsString(DetectionJson.of(record.value())));
                 }
                 if (mine.size() < sent.size()) {
-                    System.err.printf("produce: %d of %d events answered within %s (see the images-dlq topic for refused ones)%n",
+                    err.printf("produce: %d of %d events answered within %s (see the images-dlq topic for refused ones)%n",
                             mine.size(), sent.size(), timeout);
                 }
             }
@@ -110,19 +142,13 @@ public final class ProduceCommand implements Callable<Integer> {
         return sent.isEmpty() ? 1 : 0;
     }
 
-    private List<Path> files() throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (Path path : images) {
-            if (Files.isDirectory(path)) {
-                try (Stream<Path> listed = Files.list(path)) {
-                    files.addAll(listed.filter(p -> p.getFileName().toString().toLowerCase().matches(".*\\.(jpe?g|png)"))
-                            .sorted().collect(Collectors.toList()));
-                }
-            } else {
-                files.add(path);
-            }
-        }
-        return files;
+    private S3Settings s3Settings() {
+        return new S3Settings(s3Region, s3Endpoint, s3PathStyle, environment.getOrDefault("MQDET_IMAGE_S3_ACCESS_KEY_ID", ""),
+                environment.getOrDefault("MQDET_IMAGE_S3_SECRET_ACCESS_KEY", ""));
+    }
+
+    private static String extension(String mediaType) {
+        return mediaType.endsWith("png") ? ".png" : ".jpg";
     }
 
     private void pace(long startedNanos, int sentSoFar) throws InterruptedException {
@@ -135,9 +161,9 @@ public final class ProduceCommand implements Callable<Integer> {
         }
     }
 
-    private static void progress(int done, int total) {
+    private static void progress(PrintWriter err, int done, int total) {
         int width = 30;
         int filled = total == 0 ? width : done * width / total;
-        System.err.printf("\r[%s%s] %d/%d", "#".repeat(filled), " ".repeat(width - filled), done, total);
+        err.printf("\r[%s%s] %d/%d", "#".repeat(filled), " ".repeat(width - filled), done, total);
     }
 }

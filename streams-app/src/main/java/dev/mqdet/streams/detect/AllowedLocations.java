@@ -81,6 +81,11 @@ final class AllowedLocations {
         throw new ImageFetchException("image file " + uri + " resolves (through a symbolic link) outside every allowed root " + configured);
     }
 
+    /** Whether some allowed prefix is an {@code s3://} bucket: only then is an S3 client needed. */
+    boolean allowsS3() {
+        return prefixes.stream().anyMatch(ImageUri::isS3);
+    }
+
     private ImageUri allowing(ImageUri uri) {
         return prefixes.stream().filter(uri::isUnder).findFirst().orElse(null);
     }

@@ -14,14 +14,17 @@ import java.util.List;
 
 /**
  * The encoded bytes of an image event's image: inline, or fetched by URI when the URI, in canonical form, is under one
- * of the configured allowed prefixes (e.g. {@code https://images.example.com/} or {@code file:/data/images/}; see
+ * of the configured allowed prefixes (e.g. {@code https://images.example.com/}, {@code s3://bucket/frames/} or
+ * {@code file:/data/images/}; see
  * {@link AllowedLocations} and {@link ImageUri} for the exact rule). Anything else is refused, so producers cannot
  * make the pipeline read arbitrary files or hosts.
  *
  * <p>Every failure is an {@link ImageFetchException} whose message says why and never contains any of the fetched
  * bytes: the message ends up in a dead letter, which other people may read.
+ *
+ * <p>It holds one S3 client when an {@code s3://} prefix is allowed: {@link #close} it with the app.
  */
-public final class ImageSource {
+public final class ImageSource implements AutoCloseable {
 
     /** The default overall deadline of one HTTP fetch. */
     public static final Duration DEFAULT_HTTP_DEADLINE = Duration.ofSeconds(10);
@@ -36,6 +39,7 @@ public final class ImageSource {
     private final AllowedLocations allowed;
     private final int maxBytes;
     private final HttpImageFetcher http;
+    private final S3ImageFetcher s3;
 
     /**
      * @param allowedPrefixes where images may come from; an unusable prefix is an {@link IllegalArgumentException}
@@ -43,12 +47,21 @@ public final class ImageSource {
      * @param httpDeadline    the most one HTTP fetch may take, connect to last byte
      */
     public ImageSource(List<String> allowedPrefixes, int maxBytes, Duration httpDeadline) {
-        if (maxBytes < 1 || httpDeadline.isNegative() || httpDeadline.isZero()) {
+        this(allowedPrefixes, maxBytes, httpDeadline, new S3Settings("", "", false, "", ""));
+    }
+
+    /**
+     * @param deadline the most one HTTP or S3 fetch may take, connect to last byte
+     * @param s3       how to reach the object store; its client is made only when an {@code s3://} prefix is allowed
+     */
+    public ImageSource(List<String> allowedPrefixes, int maxBytes, Duration deadline, S3Settings s3) {
+        if (maxBytes < 1 || deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("maxBytes must be at least 1 and the HTTP deadline positive");
         }
         this.allowed = AllowedLocations.of(allowedPrefixes);
         this.maxBytes = maxBytes;
-        this.http = new HttpImageFetcher(maxBytes, httpDeadline);
+        this.http = new HttpImageFetcher(maxBytes, deadline);
+        this.s3 = allowed.allowsS3() ? new S3ImageFetcher(s3, maxBytes, deadline) : null;
     }
 
     public ImageSource(List<String> allowedPrefixes, int maxBytes) {
@@ -78,6 +91,9 @@ public final class ImageSource {
     public byte[] fetch(String uri) {
         try {
             ImageUri checked = allowed.check(uri);
+            if (checked.isS3()) {
+                return s3.fetch(checked); // allowed, so an s3 prefix is configured and the client exists
+            }
             return checked.isFile() ? readFile(checked) : http.fetch(checked.httpUri());
         } catch (ImageFetchException e) {
             throw e;
@@ -97,6 +113,14 @@ public final class ImageSource {
             return bytes;
         } catch (IOException e) {
             throw new ImageFetchException("reading image file " + uri + " failed: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** Closes the S3 client, if there is one. */
+    @Override
+    public void close() {
+        if (s3 != null) {
+            s3.close();
         }
     }
 }

@@ -14,10 +14,15 @@ import java.util.Locale;
  * check is refused outright instead of being "cleaned": a {@code ..} segment, an encoded {@code /} or {@code \}, a
  * {@code %} left after decoding (double encoding), control characters, user info, and for {@code file:} a host,
  * query or fragment. The fetch then uses this form, so what was checked is what is read.
+ *
+ * <p>{@code s3://bucket/key}: the host is the bucket (an S3 bucket name: lower-case letters, digits, {@code .} and
+ * {@code -}, 3 to 63 characters), no port, no query or fragment; the key is the canonical path without its leading
+ * {@code /}.
  */
 record ImageUri(String scheme, String host, int port, List<String> segments, boolean trailingSlash, String rawQuery) {
 
     private static final int MAX_LENGTH = 8_192;
+    private static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
     /** Parses {@code text}; every refusal is an {@link ImageFetchException} naming the rule. */
     static ImageUri parse(String text) {
@@ -64,7 +69,18 @@ record ImageUri(String scheme, String host, int port, List<String> segments, boo
                 }
                 port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
             }
-            default -> throw refused(text, "has scheme '" + scheme + "'; only http, https and file are supported");
+            case "s3" -> {
+                String bucket = uri.getRawAuthority();
+                if (bucket == null || !BUCKET.matcher(bucket).matches() || bucket.contains("..")) {
+                    throw refused(text, "has no valid bucket name (s3://bucket/key; lower-case letters, digits, '.' and '-')");
+                }
+                if (rawQuery != null || uri.getRawFragment() != null) {
+                    throw refused(text, "has a query or fragment, which an s3: URI cannot have");
+                }
+                host = bucket;
+                port = -1;
+            }
+            default -> throw refused(text, "has scheme '" + scheme + "'; only http, https, s3 and file are supported");
         }
         String rawPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String lowerRaw = rawPath.toLowerCase(Locale.ROOT);
@@ -103,6 +119,20 @@ record ImageUri(String scheme, String host, int port, List<String> segments, boo
         return scheme.equals("file");
     }
 
+    boolean isS3() {
+        return scheme.equals("s3");
+    }
+
+    /** The S3 bucket of an {@code s3:} URI. */
+    String bucket() {
+        return host;
+    }
+
+    /** The S3 object key of an {@code s3:} URI: the canonical path without its leading {@code /}. */
+    String key() {
+        return path().substring(1);
+    }
+
     /** Same scheme, host and port, and {@code prefix}'s segments are the first segments of this path. */
     boolean isUnder(ImageUri prefix) {
         return scheme.equals(prefix.scheme) && host.equals(prefix.host) && port == prefix.port
@@ -121,7 +151,7 @@ record ImageUri(String scheme, String host, int port, List<String> segments, boo
 
     @Override
     public String toString() {
-        return isFile() ? "file:" + path() : scheme + "://" + host + ":" + port + path()
+        return isFile() ? "file:" + path() : isS3() ? "s3://" + host + path() : scheme + "://" + host + ":" + port + path()
                 + (rawQuery == null ? "" : "?" + rawQuery);
     }
 
