@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
  *       libtorch's pools grow and trim, so the test compares the median of the last 1,000 warm-up detections with
  *       the median of the last 1,000 measured ones. The pools grow in steps, not steadily: over 40,000
  *       detections the median rose by 102 MB in two steps (at about 2,000 and 22,000) and stayed flat for the
- *       last 15,000; over 10,000, rises of 63 to 91 MB were seen. A leaked input tensor per call would add about
- *       20 MB per batch here, gigabytes in all; the bound (256 MB) catches anything above about 26 KB per
- *       detection, and a leaked tensor of any size shows in the count above.</li>
+ *       last 15,000; over 10,000, rises of 63 to 269 MB were seen (the last on a CI machine). A leaked input tensor
+ *       per call would add about 20 MB per batch here, gigabytes in all; the bound (512 MB) catches anything above
+ *       about 52 KB per detection, and a leaked tensor of any size shows in the count above.</li>
  * </ul>
  */
 class NativeMemoryTest {
@@ -55,7 +55,7 @@ class NativeMemoryTest {
                     WINDOW, Arrays.stream(measured).min().orElseThrow() / 1024, Arrays.stream(measured).max().orElseThrow() / 1024,
                     tensorsBefore, tensorsAfter);
             assertThat(tensorsAfter).as("tensors alive in DJL after %d detections", DETECTIONS).isEqualTo(tensorsBefore);
-            assertThat((after - before) / 1024).as("resident MB growth over %d detections", DETECTIONS).isLessThan(256);
+            assertThat((after - before) / 1024).as("resident MB growth over %d detections", DETECTIONS).isLessThan(512);
         }
     }
 
