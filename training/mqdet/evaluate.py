@@ -146,7 +146,8 @@ def run_eval(model_dir, eval_dir, shots=5, batch=8, modes=MODES, detector=None, 
         for s in range(0, len(imgs), batch):
             chunk = imgs[s:s + batch]
             xs, scales = zip(*[load_image(os.path.join(eval_dir, im["file_name"])) for im in chunk])
-            boxes, logits = det(torch.stack(xs), ids, tm, exm, emm)
+            out = det(torch.stack(xs), ids, tm, exm, emm)
+            boxes, logits = out[0], out[1]  # a package may add box embeddings after these
             for j, im in enumerate(chunk):
                 for dd in postprocess(boxes[j], logits[j], scales[j], (im["width"], im["height"]), cat_ids, pp):
                     dd["image_id"] = im["id"]

@@ -42,7 +42,8 @@ def main():
             image = doc["images"][i]
             x, _ = load_image(os.path.join(EVAL, image["file_name"]))
             tid, tm, exm, emm = mode_inputs(mode, pkg.tok, names, L, ex, em, pkg.meta["text"]["vision_only_mask_tokens"])
-            boxes, logits = pkg.det(x.unsqueeze(0), tid, tm, exm, emm)
+            out = pkg.det(x.unsqueeze(0), tid, tm, exm, emm)
+            boxes, logits = out[0], out[1]  # box embeddings, where the package has them, follow
             N, K = logits.shape[1], logits.shape[2]
             positions = [(rng.randrange(N), rng.randrange(K)) for _ in range(100)]
             anchors = [rng.randrange(N) for _ in range(50)]

@@ -56,7 +56,7 @@ class Detector(nn.Module):
         self.embed = nn.Linear(DIM, FEAT)
 
     def forward(self, images: Tensor, image_sizes: Tensor, token_ids: Tensor, token_mask: Tensor, positive_map: Tensor,
-                exemplar_feats: Tensor, exemplar_mask: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+                exemplar_feats: Tensor, exemplar_mask: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         stride = 32.0
         grid = self.pixels(images)  # [B, D, H/32, W/32]
         b, d, gh, gw = grid.shape
@@ -71,7 +71,9 @@ class Detector(nn.Module):
         shots = (self.exemplars(exemplar_feats) * m).sum(1) / m.sum(1).clamp(min=1.0)
         categories = text + shots  # [K, D]
         logits = torch.einsum("bnd,kd->bnk", feats, categories)
-        return boxes, logits, self.embed(feats)
+        # every anchor embedded (M = N), the simplest layout the contract allows
+        anchors = torch.arange(gh * gw, dtype=torch.long).unsqueeze(0).expand(b, gh * gw)
+        return boxes, logits, self.embed(feats), anchors
 
 
 class Encoder(nn.Module):
@@ -102,7 +104,7 @@ def main():
         "exemplars": {"feature_dim": FEAT, "max_exemplars_per_category": 4, "recommended_exemplars_per_category": 4},
         "detector": {
             "inputs": [{"name": n} for n in ["images", "image_sizes", "token_ids", "token_mask", "positive_map", "exemplar_feats", "exemplar_mask"]],
-            "outputs": [{"name": "boxes"}, {"name": "logits"}, {"name": "box_embeddings"}],
+            "outputs": [{"name": "boxes"}, {"name": "logits"}, {"name": "box_embeddings"}, {"name": "box_embedding_anchors"}],
             "box_embedding_dim": FEAT,
         },
         "exemplar_encoder": {"inputs": [{"name": n} for n in ["image", "image_sizes", "boxes"]],

@@ -137,13 +137,38 @@ class WebPageTest {
             assertThat(h.records()).hasSize(1);
 
             produceDetection(stack, h);
-            By event = By.cssSelector(".live-event[data-event-id='cam1-0001'][data-boxes='2']");
+            By event = By.cssSelector(".live-event[data-event-id='cam1-0001'][data-boxes='3']");
             wait.until(ExpectedConditions.presenceOfElementLocated(event));
             // The image was drawn (its green, not the grey placeholder) and each box in its category's colour.
             assertThat(pixel(event, 160, 20)).isEqualTo(List.of(40L, 120L, 40L));
             assertThat(pixel(event, 30, 100)).isEqualTo(List.of(229L, 57L, 53L));   // left edge of box 1, #e53935
             assertThat(pixel(event, 210, 150)).isEqualTo(List.of(30L, 136L, 229L)); // left edge of box 2, #1e88e5
-            assertThat(driver.findElement(event).getText()).contains("cam1-0001").contains("2 detection(s)");
+            assertThat(driver.findElement(event).getText()).contains("cam1-0001").contains("3 detection(s)");
+
+            // Feedback: the first pupfish is confirmed, the third (reaching past the image) rejected; each an ordinary
+            // registry write of the detected box in the event's own image.
+            List<WebElement> items = driver.findElement(event).findElements(By.cssSelector(".live-detections li"));
+            items.get(0).findElement(By.cssSelector("button.feedback[data-verdict='confirm']")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "to pupfish"));
+            assertThat(driver.findElement(By.id("status")).getText()).startsWith("Added exemplar ");
+            items.get(2).findElement(By.cssSelector("button.feedback[data-verdict='reject']")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "Added negative exemplar "));
+            assertThat(items.get(0).findElement(By.cssSelector("button.feedback[data-verdict='reject']")).isEnabled()).isFalse();
+            wait.until(d -> d.findElements(By.cssSelector(".category[data-category-id='pupfish'] .crops.negatives canvas.crop[data-drawn='true']")).size() == 1);
+
+            JsonNode judged = h.get("/api/query-sets/web/categories/pupfish").json();
+            assertThat(judged.get("exemplars")).hasSize(3);
+            assertBox(judged.at("/exemplars/2/box"), new int[] {30, 40, 130, 160});
+            assertThat(judged.get("negatives")).hasSize(1);
+            assertBox(judged.at("/negatives/0/box"), new int[] {240, 10, 320, 60}); // clamped to the 320 px wide image
+            List<ConsumerRecord<String, ExemplarQuery>> afterFeedback = h.records();
+            assertThat(afterFeedback).hasSize(3);
+            ExemplarQuery last = afterFeedback.get(2).value();
+            assertThat(last.getExemplars()).hasSize(3);
+            assertThat(last.getNegatives()).hasSize(1);
+            assertThat(last.getUpdatedBy()).isEqualTo("registry-token/feedback");
+            assertThat(QuerySetApiTest.bytes(last.getNegatives().get(0).getImage().getData()))
+                    .isEqualTo(QuerySetApiTest.bytes(last.getExemplars().get(2).getImage().getData())); // the event's image, twice
 
             Files.write(Path.of("target", "web-page.png"), ((ChromeDriver) driver).getScreenshotAs(OutputType.BYTES));
         }
@@ -214,7 +239,9 @@ class WebPageTest {
                         Detection.newBuilder().setCategoryId("pupfish").setLabel("devil's hole pupfish").setScore(0.91f)
                                 .setBox(BoundingBox.newBuilder().setX1(30).setY1(40).setX2(130).setY2(160).build()).build(),
                         Detection.newBuilder().setCategoryId("bat").setLabel(null).setScore(0.55f)
-                                .setBox(BoundingBox.newBuilder().setX1(210).setY1(100).setX2(300).setY2(220).build()).build()))
+                                .setBox(BoundingBox.newBuilder().setX1(210).setY1(100).setX2(300).setY2(220).build()).build(),
+                        Detection.newBuilder().setCategoryId("pupfish").setLabel("devil's hole pupfish").setScore(0.48f)
+                                .setBox(BoundingBox.newBuilder().setX1(240).setY1(10).setX2(330).setY2(60).build()).build()))
                 .setTimings(Timings.newBuilder().setQueueMs(3).setInferenceMs(40).setBatchSize(1).build())
                 .setAttributes(Map.of()).setDetectedAtMs(Instant.now()).build();
         try (KafkaProducer<String, ImageEvent> imageProducer = new KafkaProducer<>(Map.of("bootstrap.servers", stack.bootstrapServers()),

@@ -4,6 +4,7 @@ import ai.djl.modality.cv.output.Rectangle;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.translate.NoBatchifyTranslator;
@@ -11,6 +12,7 @@ import ai.djl.translate.TranslatorContext;
 import dev.mqdet.inference.ImageDecoder.PreparedImage;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -19,7 +21,9 @@ import java.util.List;
  * out. Pre-processing packs the seven input tensors of {@code model.json} (images padded onto one canvas, their
  * sizes, the chunk's tokens and positive map, its exemplars); post-processing turns the per-category logits into
  * scores (sigmoid), keeps those above the threshold, runs non-maximum suppression per category (DJL's
- * {@link Rectangle#nms}) and maps boxes back to original pixels, each axis by its own scale.
+ * {@link Rectangle#nms}) and maps boxes back to original pixels, each axis by its own scale. Where the package gives
+ * region embeddings, each kept detection is compared with its category's exemplars ({@link RegionMatcher}): it
+ * carries its best match, and is dropped when a negative exemplar is closer.
  */
 public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTranslator.Input, List<List<DetectedObject>>> {
 
@@ -88,13 +92,14 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
         float[] boxes = boxesArray.toFloatArray();
         float[] scores = Activation.sigmoid(output.get(1)).toFloatArray();
         Input input = (Input) ctx.getAttachment("input");
+        Regions regions = Regions.of(output, input.categories(), batch, anchors);
         int k = input.categories().size();
         List<List<DetectedObject>> perImage = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
             PreparedImage image = input.images().get(b);
             List<DetectedObject> detections = new ArrayList<>();
             for (int c = 0; c < k; c++) {
-                detections.addAll(category(boxes, scores, b, c, k, anchors, image, input.categories().get(c)));
+                detections.addAll(category(boxes, scores, b, c, k, anchors, image, input.categories().get(c), regions));
             }
             perImage.add(detections);
         }
@@ -102,7 +107,7 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
     }
 
     private List<DetectedObject> category(float[] boxes, float[] scores, int b, int c, int k, int anchors,
-                                     PreparedImage image, QueryCategory category) {
+                                     PreparedImage image, QueryCategory category, Regions regions) {
         List<Integer> candidates = new ArrayList<>();
         float threshold = category.threshold(scoreThreshold);
         for (int n = 0; n < anchors; n++) {
@@ -129,11 +134,54 @@ public final class DetectorTranslator implements NoBatchifyTranslator<DetectorTr
         }
         List<Integer> kept = Rectangle.nms(rectangles, candidateScores, nmsIou);
         List<DetectedObject> detections = new ArrayList<>(Math.min(kept.size(), maxPerCategory));
-        for (int i = 0; i < kept.size() && i < maxPerCategory; i++) {
+        for (int i = 0; i < kept.size() && detections.size() < maxPerCategory; i++) {
             int j = kept.get(i);
-            detections.add(new DetectedObject(category.categoryId(), category.label(), candidateScores.get(j).floatValue(), original.get(j), threshold));
+            RegionMatcher.Verdict verdict = regions.judge(category, b, candidates.get(j));
+            if (verdict != null && verdict.rejected()) {
+                continue;
+            }
+            detections.add(new DetectedObject(category.categoryId(), category.label(), candidateScores.get(j).floatValue(),
+                    original.get(j), threshold, verdict == null ? null : verdict.match()));
         }
         return detections;
+    }
+
+    /**
+     * The optional {@code box_embeddings} [B, M, D] and {@code box_embedding_anchors} [B, M] outputs, read only when
+     * a category of the chunk has exemplars or negatives (the copy out of the engine is then worth it).
+     */
+    private record Regions(float[] embeddings, int[] rowOfAnchor, int rows, int dim, int anchors) {
+        static final Regions NONE = new Regions(null, null, 0, 0, 0);
+
+        static Regions of(NDList output, List<QueryCategory> categories, int batch, int anchors) {
+            if (output.size() < 4 || categories.stream().noneMatch(QueryCategory::comparesRegions)) {
+                return NONE;
+            }
+            NDArray embeddings = output.get(2);
+            int rows = (int) embeddings.getShape().get(1);
+            int dim = (int) embeddings.getShape().get(2);
+            long[] anchorOfRow = output.get(3).toType(DataType.INT64, false).toLongArray();
+            int[] rowOfAnchor = new int[batch * anchors];
+            Arrays.fill(rowOfAnchor, -1);
+            for (int b = 0; b < batch; b++) {
+                for (int m = 0; m < rows; m++) {
+                    long n = anchorOfRow[b * rows + m];
+                    if (n >= 0 && n < anchors) {
+                        rowOfAnchor[b * anchors + (int) n] = m;
+                    }
+                }
+            }
+            return new Regions(embeddings.toFloatArray(), rowOfAnchor, rows, dim, anchors);
+        }
+
+        /** The verdict for a detection at anchor n of image b, or null when it has no embedding. */
+        RegionMatcher.Verdict judge(QueryCategory category, int b, int n) {
+            if (embeddings == null || !category.comparesRegions()) {
+                return null;
+            }
+            int row = rowOfAnchor[b * anchors + n];
+            return row < 0 ? null : RegionMatcher.judge(category, embeddings, (b * rows + row) * dim, dim);
+        }
     }
 
     /** Post-processing settings, DJL style. Defaults are the reference values of {@code model.json}. */

@@ -74,7 +74,7 @@ public final class ModelCheck {
         List<QueryCategory> categories = List.of(new QueryCategory("a", "red circle", exemplar), QueryCategory.text("b", "blue square"));
         PromptEncoder.TextInput text = model.prompts().chunks(categories).get(0).text();
         DetectorTranslator packer = DetectorTranslator.builder(pkg).build();
-        int expectedOutputs = pkg.boxEmbeddingDim() > 0 ? 3 : 2;
+        int expectedOutputs = pkg.boxEmbeddingDim() > 0 ? 4 : 2;
         StringBuilder seen = new StringBuilder();
         try (Predictor<DetectorTranslator.Input, long[][]> predictor = raw.newPredictor(new NoBatchifyTranslator<>() {
             @Override
@@ -97,7 +97,7 @@ public final class ModelCheck {
             long[][] out = predictor.predict(new DetectorTranslator.Input(all, categories, text));
             checkOutputs(out, all.size(), categories.size(), expectedOutputs, pkg.boxEmbeddingDim(), new int[] {0, 0});
         }
-        return seen + "a padded batch of all " + sizes.length + ": boxes [B,N,4], logits [B,N,K]" + (expectedOutputs == 3 ? ", box_embeddings [B,N,D]" : "");
+        return seen + "a padded batch of all " + sizes.length + ": boxes [B,N,4], logits [B,N,K]" + (expectedOutputs == 4 ? ", box_embeddings [B,M,D], box_embedding_anchors [B,M]" : "");
     }
 
     private static void checkOutputs(long[][] out, int batch, int k, int outputs, int embeddingDim, int[] size) {
@@ -108,8 +108,13 @@ public final class ModelCheck {
         long anchors = out[0][1];
         expect("boxes" + at, out[0], new long[] {batch, anchors, 4});
         expect("logits" + at, out[1], new long[] {batch, anchors, k});
-        if (outputs == 3) {
-            expect("box_embeddings" + at, out[2], new long[] {batch, anchors, embeddingDim});
+        if (outputs == 4) {
+            long rows = out[2].length == 3 ? out[2][1] : -1;
+            expect("box_embeddings" + at, out[2], new long[] {batch, rows, embeddingDim});
+            expect("box_embedding_anchors" + at, out[3], new long[] {batch, rows});
+            if (rows > anchors) {
+                throw new IllegalStateException("box_embeddings" + at + " has " + rows + " rows per image, more than the " + anchors + " anchors");
+            }
         }
     }
 

@@ -50,9 +50,15 @@ class ModelCheckTest {
     }
 
     @Test
-    void aDeclaredBoxEmbeddingOutputThatIsNotThereFailsAtShapes(@TempDir Path dir) throws IOException {
+    void aBoxEmbeddingOfAnotherWidthFailsAtShapes(@TempDir Path dir) throws IOException {
         Path pkg = edited(dir, json -> ((ObjectNode) json.get("detector")).put("box_embedding_dim", 64));
-        assertFailsNaming(pkg, "shapes", "returned 2 outputs");
+        assertFailsNaming(pkg, "shapes", "box_embeddings at 320x320 has shape [1, 32, 576], expected [1, 32, 64]");
+    }
+
+    @Test
+    void undeclaredBoxEmbeddingOutputsFailAtShapes(@TempDir Path dir) throws IOException {
+        Path pkg = edited(dir, json -> ((ObjectNode) json.get("detector")).remove("box_embedding_dim"));
+        assertFailsNaming(pkg, "shapes", "returned 4 outputs at 320x320; model.json states 2");
     }
 
     private static void assertFailsNaming(Path pkg, String step, String detail) {

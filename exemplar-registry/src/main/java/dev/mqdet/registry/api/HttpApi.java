@@ -106,9 +106,11 @@ public final class HttpApi {
                     "querySets", store.view().querySets().size(), "components", report.components()));
         });
         app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(resource(OPENAPI)));
-        new QuerySetRoutes(store, validator, new RequestReader(json, limits.maxRequestBytes()), config.get("registry.token.name")).register(app);
+        RequestReader reader = new RequestReader(json, limits.maxRequestBytes());
+        new QuerySetRoutes(store, validator, reader, config.get("registry.token.name")).register(app);
         if (feed != null) {
             new LiveRoutes(feed).register(app);
+            new FeedbackRoutes(feed, store, validator, reader, config.get("registry.token.name")).register(app);
         }
         app.get("/api/config", ctx -> ctx.json(Map.of(
                 "maxExemplarsPerCategory", limits.maxExemplarsPerCategory(),

@@ -19,18 +19,22 @@ final class Json {
     record ExemplarJson(String exemplarId, String mediaType, int bytes, Box box, String imageUrl) {}
 
     record CategoryJson(String querySetId, String categoryId, String label, Float scoreThreshold, long revision, long updatedAtMs,
-                        String updatedBy, List<ExemplarJson> exemplars) {}
+                        String updatedBy, List<ExemplarJson> exemplars, List<ExemplarJson> negatives) {}
 
     record QuerySetJson(String querySetId, long version, List<CategoryJson> categories) {}
 
     static CategoryJson category(ExemplarQuery q) {
-        String base = "/api/query-sets/" + q.getQuerySetId() + "/categories/" + q.getCategoryId() + "/exemplars/";
-        List<ExemplarJson> exemplars = q.getExemplars().stream()
+        String base = "/api/query-sets/" + q.getQuerySetId() + "/categories/" + q.getCategoryId();
+        return new CategoryJson(q.getQuerySetId(), q.getCategoryId(), q.getLabel(), q.getScoreThreshold(), q.getRevision(),
+                q.getUpdatedAtMs().toEpochMilli(), q.getUpdatedBy(), exemplars(q.getExemplars(), base + "/exemplars/"),
+                exemplars(q.getNegatives(), base + "/negatives/"));
+    }
+
+    private static List<ExemplarJson> exemplars(List<Exemplar> exemplars, String base) {
+        return exemplars.stream()
                 .map((Exemplar e) -> new ExemplarJson(e.getExemplarId(), e.getImage().getMediaType(),
                         e.getImage().getData().remaining(), Box.of(e.getBox()), base + e.getExemplarId() + "/image"))
                 .toList();
-        return new CategoryJson(q.getQuerySetId(), q.getCategoryId(), q.getLabel(), q.getScoreThreshold(), q.getRevision(),
-                q.getUpdatedAtMs().toEpochMilli(), q.getUpdatedBy(), exemplars);
     }
 
     static QuerySetJson querySet(String querySetId, Collection<ExemplarQuery> categories) {

@@ -13,7 +13,7 @@ import java.util.Map;
 /** The live view's data: recent detection events (polled with {@code after}) and the images they were made on. */
 final class LiveRoutes {
 
-    record DetectionJson(String categoryId, String label, float score, Json.Box box) {}
+    record DetectionJson(String categoryId, String label, float score, Json.Box box, String matchedExemplarId, Float similarity) {}
 
     record EventJson(long seq, String eventId, String source, String querySetId, long querySetVersion, String modelId,
                      int imageWidth, int imageHeight, long detectedAtMs, boolean hasImage, String imageUrl,
@@ -45,7 +45,8 @@ final class LiveRoutes {
     private static EventJson event(LiveFeed.Item item) {
         DetectionEvent e = item.event();
         List<DetectionJson> detections = e.getDetections().stream()
-                .map((Detection d) -> new DetectionJson(d.getCategoryId(), d.getLabel(), d.getScore(), Json.Box.of(d.getBox())))
+                .map((Detection d) -> new DetectionJson(d.getCategoryId(), d.getLabel(), d.getScore(), Json.Box.of(d.getBox()),
+                        d.getMatchedExemplarId(), d.getSimilarity()))
                 .toList();
         return new EventJson(item.seq(), e.getEventId(), e.getSource(), e.getQuerySetId(), e.getQuerySetVersion(), e.getModelId(),
                 e.getImageWidth(), e.getImageHeight(), e.getDetectedAtMs().toEpochMilli(), item.hasImage(),

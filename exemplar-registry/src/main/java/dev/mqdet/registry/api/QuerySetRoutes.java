@@ -28,6 +28,7 @@ public final class QuerySetRoutes {
     static final String QS = "/api/query-sets/{querySetId}";
     static final String CATEGORY = QS + "/categories/{categoryId}";
     static final String EXEMPLAR = CATEGORY + "/exemplars/{exemplarId}";
+    static final String NEGATIVE = CATEGORY + "/negatives/{exemplarId}";
 
     private final QuerySetStore store;
     private final CategoryValidator validator;
@@ -54,6 +55,9 @@ public final class QuerySetRoutes {
         app.post(CATEGORY + "/exemplars", this::addExemplars);
         app.get(EXEMPLAR + "/image", this::exemplarImage);
         app.delete(EXEMPLAR, this::deleteExemplar);
+        app.post(CATEGORY + "/negatives", this::addNegatives);
+        app.get(NEGATIVE + "/image", this::negativeImage);
+        app.delete(NEGATIVE, this::deleteNegative);
     }
 
     private void list(Context ctx) {
@@ -177,11 +181,32 @@ public final class QuerySetRoutes {
         ctx.status(201).json(Json.category(written));
     }
 
+    /** Negative exemplars: the same bodies as exemplars (JSON or multipart), for regions that are NOT the category. */
+    private void addNegatives(Context ctx) {
+        List<ValidExemplar> valid = validator.exemplars(reader.exemplars(ctx));
+        ExemplarQuery written = store.addNegatives(querySetId(ctx), categoryId(ctx), valid, updatedBy(ctx));
+        ctx.status(201).json(Json.category(written));
+    }
+
+    private void deleteNegative(Context ctx) {
+        String exemplarId = Ids.require("exemplarId", ctx.pathParam("exemplarId"));
+        ctx.json(Json.category(store.removeNegative(querySetId(ctx), categoryId(ctx), exemplarId, updatedBy(ctx))));
+    }
+
     private void exemplarImage(Context ctx) {
         ExemplarQuery q = existing(ctx);
+        image(ctx, q, q.getExemplars(), "exemplar");
+    }
+
+    private void negativeImage(Context ctx) {
+        ExemplarQuery q = existing(ctx);
+        image(ctx, q, q.getNegatives(), "negative exemplar");
+    }
+
+    private static void image(Context ctx, ExemplarQuery q, List<Exemplar> exemplars, String what) {
         String exemplarId = Ids.require("exemplarId", ctx.pathParam("exemplarId"));
-        Exemplar e = q.getExemplars().stream().filter(x -> x.getExemplarId().equals(exemplarId)).findFirst()
-                .orElseThrow(() -> RefusedException.notFound("exemplar " + exemplarId + " is not in " + q.getQuerySetId() + "/" + q.getCategoryId()));
+        Exemplar e = exemplars.stream().filter(x -> x.getExemplarId().equals(exemplarId)).findFirst()
+                .orElseThrow(() -> RefusedException.notFound(what + " " + exemplarId + " is not in " + q.getQuerySetId() + "/" + q.getCategoryId()));
         ByteBuffer data = e.getImage().getData().duplicate();
         byte[] bytes = new byte[data.remaining()];
         data.get(bytes);

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
         description = "The exemplar registry: manage query sets (categories with text labels and exemplar images).",
         subcommands = {
             RegistryCommand.Serve.class, RegistryCommand.ListSets.class, RegistryCommand.Get.class, RegistryCommand.Add.class,
-            RegistryCommand.AddExemplar.class, RegistryCommand.RemoveExemplar.class, RegistryCommand.SetLabel.class,
+            RegistryCommand.AddExemplar.class, RegistryCommand.RemoveExemplar.class, RegistryCommand.Feedback.class, RegistryCommand.SetLabel.class,
             RegistryCommand.SetThreshold.class, RegistryCommand.DeleteCategory.class, RegistryCommand.Rename.class, RegistryCommand.DeleteQuerySet.class})
 public final class RegistryCommand implements Runnable {
 
@@ -246,12 +246,14 @@ public final class RegistryCommand implements Runnable {
         @Option(names = "--query-set", required = true) String querySet;
         @Option(names = "--category", required = true) String category;
         @Option(names = "--exemplar", required = true, paramLabel = "IMAGE:x1,y1,x2,y2") List<String> exemplars;
+        @Option(names = "--negative", description = "Negative exemplars: things that are NOT this category (a look-alike it keeps detecting).")
+        boolean negative;
 
         @Override
         RegistryClient.Response call(RegistryClient client) throws Exception {
             ObjectNode body = JSON.createObjectNode();
             body.set("exemplars", exemplars(exemplars));
-            return client.send("POST", path(querySet, category) + "/exemplars", JSON.writeValueAsBytes(body), Map.of());
+            return client.send("POST", path(querySet, category) + (negative ? "/negatives" : "/exemplars"), JSON.writeValueAsBytes(body), Map.of());
         }
     }
 
@@ -260,10 +262,27 @@ public final class RegistryCommand implements Runnable {
         @Option(names = "--query-set", required = true) String querySet;
         @Option(names = "--category", required = true) String category;
         @Option(names = "--exemplar-id", required = true) String exemplarId;
+        @Option(names = "--negative", description = "The exemplar is a negative one.") boolean negative;
 
         @Override
         RegistryClient.Response call(RegistryClient client) throws Exception {
-            return client.send("DELETE", path(querySet, category) + "/exemplars/" + exemplarId, null, Map.of());
+            return client.send("DELETE", path(querySet, category) + (negative ? "/negatives/" : "/exemplars/") + exemplarId, null, Map.of());
+        }
+    }
+
+    @Command(name = "feedback", mixinStandardHelpOptions = true,
+            description = "Judge a detection of a recent event (still in the registry's live view): confirm adds its box as an exemplar"
+                    + " of its category, reject adds it as a negative exemplar.")
+    static final class Feedback extends ClientCommand {
+        @Option(names = "--query-set", required = true) String querySet;
+        @Option(names = "--event", required = true, description = "The detection event's eventId.") String eventId;
+        @Option(names = "--detection", required = true, description = "Index of the detection in the event, from 0.") int detection;
+        @Option(names = "--verdict", required = true, description = "confirm or reject.") String verdict;
+
+        @Override
+        RegistryClient.Response call(RegistryClient client) throws Exception {
+            ObjectNode body = JSON.createObjectNode().put("eventId", eventId).put("detection", detection).put("verdict", verdict);
+            return client.send("POST", path(querySet, null) + "/feedback", JSON.writeValueAsBytes(body), Map.of());
         }
     }
 

@@ -250,6 +250,23 @@ public final class LiveFeed implements AutoCloseable {
         return out;
     }
 
+    /** The most recent detection event for {@code eventId} still in the feed. */
+    public synchronized Optional<DetectionEvent> event(String eventId) {
+        Iterator<Item> newest = recent.descendingIterator();
+        while (newest.hasNext()) {
+            DetectionEvent event = newest.next().event();
+            if (event.getEventId().equals(eventId)) {
+                return Optional.of(event);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** How many detection events the feed keeps (older ones, and their images, are gone). */
+    public int capacity() {
+        return maxEvents;
+    }
+
     public synchronized Optional<Image> image(String eventId) {
         return Optional.ofNullable(recentImages.get(eventId));
     }

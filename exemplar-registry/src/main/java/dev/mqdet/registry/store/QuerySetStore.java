@@ -11,6 +11,7 @@ import dev.mqdet.registry.validation.FieldError;
 import dev.mqdet.registry.validation.RefusedException;
 import dev.mqdet.registry.view.QuerySetView;
 import dev.mqdet.topics.Keys;
+import dev.mqdet.topics.QueryLimits;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -73,7 +74,9 @@ public final class QuerySetStore {
             if (!exists) {
                 requireRoomForCategories(querySetId, 1);
             }
-            ExemplarQuery record = build(querySetId, spec.categoryId(), spec.label(), exemplars(spec.exemplars(), Set.of()), spec.scoreThreshold(), by);
+            // negatives are managed on their own (feedback): replacing a category keeps them
+            List<Exemplar> negatives = exists ? copy(view.category(querySetId, spec.categoryId()).orElseThrow().getNegatives()) : List.of();
+            ExemplarQuery record = build(querySetId, spec.categoryId(), spec.label(), exemplars(spec.exemplars(), Set.of()), negatives, spec.scoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -101,7 +104,7 @@ public final class QuerySetStore {
             requireRoomForCategories(querySetId, categories.size());
             List<ExemplarQuery> records = new ArrayList<>();
             for (CategorySpec c : categories) {
-                records.add(build(querySetId, c.categoryId(), c.label(), exemplars(c.exemplars(), Set.of()), c.scoreThreshold(), by));
+                records.add(build(querySetId, c.categoryId(), c.label(), exemplars(c.exemplars(), Set.of()), List.of(), c.scoreThreshold(), by));
             }
             write(records);
             return records;
@@ -115,7 +118,7 @@ public final class QuerySetStore {
             if (label == null && old.getExemplars().isEmpty()) {
                 throw RefusedException.invalid("label", "the category has no exemplars, so it needs a label");
             }
-            ExemplarQuery record = build(querySetId, categoryId, label, copy(old.getExemplars()), old.getScoreThreshold(), by);
+            ExemplarQuery record = build(querySetId, categoryId, label, copy(old.getExemplars()), copy(old.getNegatives()), old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -125,7 +128,7 @@ public final class QuerySetStore {
     public ExemplarQuery setScoreThreshold(String querySetId, String categoryId, Float scoreThreshold, String by) {
         synchronized (writeLock) {
             ExemplarQuery old = existing(querySetId, categoryId);
-            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), copy(old.getExemplars()), scoreThreshold, by);
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), copy(old.getExemplars()), copy(old.getNegatives()), scoreThreshold, by);
             write(List.of(record));
             return record;
         }
@@ -149,7 +152,49 @@ public final class QuerySetStore {
             }
             List<Exemplar> all = copy(old.getExemplars());
             all.addAll(exemplars(added, taken));
-            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), all, old.getScoreThreshold(), by);
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), all, copy(old.getNegatives()), old.getScoreThreshold(), by);
+            write(List.of(record));
+            return record;
+        }
+    }
+
+    /**
+     * Adds negative exemplars (regions that are NOT this category) to an existing category: at most
+     * {@link QueryLimits#MAX_NEGATIVES_PER_CATEGORY}; an id already used by a positive or negative exemplar of the category is a 409.
+     */
+    public ExemplarQuery addNegatives(String querySetId, String categoryId, List<ValidExemplar> added, String by) {
+        synchronized (writeLock) {
+            ExemplarQuery old = existing(querySetId, categoryId);
+            int total = old.getNegatives().size() + added.size();
+            if (total > QueryLimits.MAX_NEGATIVES_PER_CATEGORY) {
+                throw RefusedException.invalid("negatives", "the category has " + old.getNegatives().size() + " negative exemplars; adding "
+                        + added.size() + " would exceed the limit of " + QueryLimits.MAX_NEGATIVES_PER_CATEGORY);
+            }
+            Set<String> taken = new HashSet<>();
+            old.getExemplars().forEach(e -> taken.add(e.getExemplarId()));
+            old.getNegatives().forEach(e -> taken.add(e.getExemplarId()));
+            for (ValidExemplar e : added) {
+                if (e.exemplarId() != null && taken.contains(e.exemplarId())) {
+                    throw RefusedException.conflict("exemplar " + e.exemplarId() + " already exists in " + querySetId + "/" + categoryId);
+                }
+            }
+            List<Exemplar> all = copy(old.getNegatives());
+            all.addAll(exemplars(added, taken));
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), copy(old.getExemplars()), all, old.getScoreThreshold(), by);
+            write(List.of(record));
+            return record;
+        }
+    }
+
+    /** Removes one negative exemplar. */
+    public ExemplarQuery removeNegative(String querySetId, String categoryId, String exemplarId, String by) {
+        synchronized (writeLock) {
+            ExemplarQuery old = existing(querySetId, categoryId);
+            List<Exemplar> rest = new ArrayList<>(copy(old.getNegatives()));
+            if (!rest.removeIf(e -> e.getExemplarId().equals(exemplarId))) {
+                throw RefusedException.notFound("negative exemplar " + exemplarId + " is not in " + querySetId + "/" + categoryId);
+            }
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), copy(old.getExemplars()), rest, old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -174,7 +219,7 @@ public final class QuerySetStore {
             if (rest.isEmpty() && old.getLabel() == null) {
                 throw RefusedException.conflict("that is the last exemplar of a category without label: delete the category instead");
             }
-            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), rest, old.getScoreThreshold(), by);
+            ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), rest, copy(old.getNegatives()), old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
         }
@@ -218,7 +263,7 @@ public final class QuerySetStore {
             List<Write> writes = new ArrayList<>();
             for (ExemplarQuery old : set.values()) {
                 // The category carries its history to the new key: its revision keeps increasing.
-                ExemplarQuery record = build(newQuerySetId, old.getCategoryId(), old.getLabel(), copy(old.getExemplars()), old.getScoreThreshold(), by, old.getRevision());
+                ExemplarQuery record = build(newQuerySetId, old.getCategoryId(), old.getLabel(), copy(old.getExemplars()), copy(old.getNegatives()), old.getScoreThreshold(), by, old.getRevision());
                 renamed.add(record);
                 writes.add(new Write(Keys.query(newQuerySetId, old.getCategoryId()), record));
             }
@@ -252,18 +297,20 @@ public final class QuerySetStore {
     }
 
     /** The next record of a key: revision one above the highest it ever had (a re-created category included). */
-    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, Float scoreThreshold, String by) {
-        return build(querySetId, categoryId, label, exemplars, scoreThreshold, by, 0);
+    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, List<Exemplar> negatives,
+                                Float scoreThreshold, String by) {
+        return build(querySetId, categoryId, label, exemplars, negatives, scoreThreshold, by, 0);
     }
 
     /** As above, with the revision also above {@code atLeastAbove}. */
-    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, Float scoreThreshold,
-                                String by, long atLeastAbove) {
+    private ExemplarQuery build(String querySetId, String categoryId, String label, List<Exemplar> exemplars, List<Exemplar> negatives,
+                                Float scoreThreshold, String by, long atLeastAbove) {
         return ExemplarQuery.newBuilder()
                 .setQuerySetId(querySetId)
                 .setCategoryId(categoryId)
                 .setLabel(label)
                 .setExemplars(exemplars)
+                .setNegatives(negatives)
                 .setScoreThreshold(scoreThreshold)
                 .setRevision(Math.max(view.lastRevision(querySetId, categoryId), atLeastAbove) + 1)
                 .setUpdatedAtMs(clock.instant())

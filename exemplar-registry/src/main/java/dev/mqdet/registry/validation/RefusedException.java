@@ -44,6 +44,11 @@ public final class RefusedException extends RuntimeException {
         return new RefusedException(409, "Conflict", detail, List.of());
     }
 
+    /** 410: what the request names existed, but is not held any more (an old live event's image). */
+    public static RefusedException gone(String detail) {
+        return new RefusedException(410, "Gone", detail, List.of());
+    }
+
     public static RefusedException preconditionFailed(String detail) {
         return new RefusedException(412, "Precondition failed", detail, List.of());
     }

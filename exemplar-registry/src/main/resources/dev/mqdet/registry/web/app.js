@@ -154,30 +154,14 @@ function renderCategories() {
     h.textContent = c.categoryId + (c.label ? ' — ' + c.label : ' (vision only)')
         + (c.scoreThreshold != null ? '  · threshold ' + c.scoreThreshold.toFixed(2) : '') + '  · rev ' + c.revision;
     div.appendChild(h);
-    const crops = document.createElement('div');
-    crops.className = 'crops';
-    for (const e of c.exemplars) {
-      const box = document.createElement('div');
-      box.className = 'crop-box';
-      const canvas = document.createElement('canvas');
-      canvas.className = 'crop';
-      canvas.dataset.exemplarId = e.exemplarId;
-      canvas.title = e.exemplarId + ' [' + [e.box.x1, e.box.y1, e.box.x2, e.box.y2].map(Math.round).join(', ') + ']';
-      box.appendChild(canvas);
-      loadImage(e.imageUrl).then((img) => drawCrop(canvas, img, e.box)).catch(showError);
-      const remove = document.createElement('button');
-      remove.type = 'button';
-      remove.className = 'remove-exemplar';
-      remove.textContent = 'remove';
-      remove.addEventListener('click', () => guarded(async () => {
-        await api('DELETE', exemplarPath(c.categoryId, e.exemplarId));
-        showOk('Removed exemplar ' + e.exemplarId);
-        await refreshSelected();
-      }));
-      box.appendChild(remove);
-      crops.appendChild(box);
+    div.appendChild(crops(c, c.exemplars, 'exemplars'));
+    if (c.negatives && c.negatives.length) {
+      const label = document.createElement('p');
+      label.className = 'hint';
+      label.textContent = 'Not this (negative exemplars):';
+      div.appendChild(label);
+      div.appendChild(crops(c, c.negatives, 'negatives'));
     }
-    div.appendChild(crops);
     const edit = document.createElement('button');
     edit.type = 'button';
     edit.textContent = 'Add exemplars';
@@ -204,12 +188,36 @@ function renderCategories() {
   }
 }
 
-function categoryPath(categoryId) {
-  return '/api/query-sets/' + encodeURIComponent(state.selected) + '/categories/' + encodeURIComponent(categoryId);
+// One row of exemplar crops with their remove buttons; kind is 'exemplars' or 'negatives' (the API's path).
+function crops(c, exemplars, kind) {
+  const row = document.createElement('div');
+  row.className = 'crops ' + kind;
+  for (const e of exemplars) {
+    const box = document.createElement('div');
+    box.className = 'crop-box';
+    const canvas = document.createElement('canvas');
+    canvas.className = 'crop';
+    canvas.dataset.exemplarId = e.exemplarId;
+    canvas.title = e.exemplarId + ' [' + [e.box.x1, e.box.y1, e.box.x2, e.box.y2].map(Math.round).join(', ') + ']';
+    box.appendChild(canvas);
+    loadImage(e.imageUrl).then((img) => drawCrop(canvas, img, e.box)).catch(showError);
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove-exemplar';
+    remove.textContent = 'remove';
+    remove.addEventListener('click', () => guarded(async () => {
+      await api('DELETE', categoryPath(c.categoryId) + '/' + kind + '/' + encodeURIComponent(e.exemplarId));
+      showOk('Removed ' + (kind === 'negatives' ? 'negative exemplar ' : 'exemplar ') + e.exemplarId);
+      await refreshSelected();
+    }));
+    box.appendChild(remove);
+    row.appendChild(box);
+  }
+  return row;
 }
 
-function exemplarPath(categoryId, exemplarId) {
-  return categoryPath(categoryId) + '/exemplars/' + encodeURIComponent(exemplarId);
+function categoryPath(categoryId) {
+  return '/api/query-sets/' + encodeURIComponent(state.selected) + '/categories/' + encodeURIComponent(categoryId);
 }
 
 /** Draws the box's region of img into canvas, at most 96 px on its longer side. */
@@ -410,13 +418,46 @@ async function showLiveEvent(event) {
   // The same detections as text: readable without the picture, and what a screen reader announces.
   const list = document.createElement('ul');
   list.className = 'live-detections';
-  for (const d of event.detections) {
+  event.detections.forEach((d, index) => {
     const item = document.createElement('li');
     item.dataset.categoryId = d.categoryId;
-    item.textContent = (d.label || d.categoryId) + ' ' + d.score.toFixed(2) + ' at ' + [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map(Math.round).join(',');
+    const evidence = d.matchedExemplarId ? ' · like ' + d.matchedExemplarId + ' (' + d.similarity.toFixed(3) + ')' : '';
+    const text = document.createElement('span');
+    text.textContent = (d.label || d.categoryId) + ' ' + d.score.toFixed(2) + ' at '
+      + [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map(Math.round).join(',') + evidence;
+    item.appendChild(text);
+    if (event.hasImage) {
+      item.appendChild(feedbackButton(event, index, 'confirm', 'Add as exemplar'));
+      item.appendChild(feedbackButton(event, index, 'reject', 'Not this'));
+    }
     list.appendChild(item);
-  }
+  });
   div.appendChild(list);
+}
+
+// A person's judgement of a live detection: an ordinary registry write (the write token is needed). Confirm adds
+// the detected box as an exemplar of its category, reject as a negative exemplar; the live view holds the image
+// only for a while, and the service says so (410) when it has gone.
+function feedbackButton(event, index, verdict, title) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'feedback ' + verdict;
+  button.dataset.verdict = verdict;
+  button.textContent = title;
+  button.addEventListener('click', () => guarded(async () => {
+    try {
+      const result = await api('POST', '/api/query-sets/' + encodeURIComponent(event.querySetId) + '/feedback',
+        { eventId: event.eventId, detection: index, verdict });
+      button.parentElement.querySelectorAll('button.feedback').forEach((b) => { b.disabled = true; });
+      showOk((verdict === 'confirm' ? 'Added exemplar ' : 'Added negative exemplar ') + result.exemplarId + ' to '
+        + result.category.categoryId);
+      if (state.selected === event.querySetId) await refreshSelected();
+    } catch (e) {
+      if (e.status === 410) throw new Error('That image has expired from the live view: ' + e.message);
+      throw e;
+    }
+  }));
+  return button;
 }
 
 // ---- wiring ----------------------------------------------------------------------------------------------

@@ -34,6 +34,6 @@ public final class DetectionEvents {
     /** One model detection as the topic carries it. */
     public static Detection toEvent(DetectedObject d) {
         return new Detection(d.categoryId(), d.label(), d.score(), new BoundingBox(d.box().x1(), d.box().y1(), d.box().x2(), d.box().y2()),
-                d.threshold());
+                d.threshold(), d.match() == null ? null : d.match().exemplarId(), d.match() == null ? null : d.match().similarity());
     }
 }

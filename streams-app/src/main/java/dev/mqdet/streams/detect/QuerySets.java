@@ -83,6 +83,18 @@ public final class QuerySets {
         return querySet;
     }
 
+    private static List<float[]> unboxed(List<ExemplarVector> records) {
+        List<float[]> vectors = new ArrayList<>(records.size());
+        for (ExemplarVector vector : records) {
+            float[] values = new float[vector.getVector().size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = vector.getVector().get(i);
+            }
+            vectors.add(values);
+        }
+        return vectors;
+    }
+
     private static Float valid(Float threshold) {
         return threshold != null && threshold >= 0 && threshold <= 1 ? threshold : null;
     }
@@ -94,17 +106,10 @@ public final class QuerySets {
             while (it.hasNext()) {
                 KeyValue<String, ExemplarEmbedding> entry = it.next();
                 ExemplarEmbedding embedding = entry.value;
-                List<float[]> vectors = new ArrayList<>(embedding.getExemplars().size());
-                for (ExemplarVector vector : embedding.getExemplars()) {
-                    float[] values = new float[vector.getVector().size()];
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = vector.getVector().get(i);
-                    }
-                    vectors.add(values);
-                }
+                List<String> ids = embedding.getExemplars().stream().map(v -> v.getExemplarId().toString()).toList();
                 // checked by the encoder, so a foreign writer's bad value means the default
-                categories.add(new QueryCategory(embedding.getCategoryId(), embedding.getLabel(), vectors,
-                        valid(embedding.getScoreThreshold()), valid(embedding.getCalibratedThreshold())));
+                categories.add(new QueryCategory(embedding.getCategoryId(), embedding.getLabel(), unboxed(embedding.getExemplars()),
+                        ids, unboxed(embedding.getNegatives()), valid(embedding.getScoreThreshold()), valid(embedding.getCalibratedThreshold())));
                 version = Math.max(version, embedding.getQueryRevision());
             }
         }

@@ -9,6 +9,7 @@ import dev.mqdet.inference.InferenceException;
 import dev.mqdet.inference.MqDetModel;
 import dev.mqdet.streams.detect.ImageSource;
 import dev.mqdet.streams.ops.PipelineMetrics;
+import dev.mqdet.topics.QueryLimits;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,15 +50,13 @@ public final class QueryEncoder {
             throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
                     + " has " + exemplars.size() + " exemplars; model " + model.modelId() + " takes at most " + max + " per category");
         }
-        List<float[]> vectors = vectors(model, query);
-        List<ExemplarVector> out = new ArrayList<>(exemplars.size());
-        for (int i = 0; i < exemplars.size(); i++) {
-            List<Float> values = new ArrayList<>(vectors.get(i).length);
-            for (float v : vectors.get(i)) {
-                values.add(v);
-            }
-            out.add(new ExemplarVector(exemplars.get(i).getExemplarId(), values));
+        if (query.getNegatives().size() > QueryLimits.MAX_NEGATIVES_PER_CATEGORY) {
+            throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
+                    + " has " + query.getNegatives().size() + " negative exemplars; at most " + QueryLimits.MAX_NEGATIVES_PER_CATEGORY + " are taken");
         }
+        List<float[]> vectors = vectors(model, exemplars);
+        List<ExemplarVector> out = records(exemplars, vectors);
+        List<ExemplarVector> negatives = records(query.getNegatives(), vectors(model, query.getNegatives()));
         metrics.exemplarEncoded();
         Float calibrated = null;
         if (calibrate) {
@@ -77,16 +76,33 @@ public final class QueryEncoder {
                 .setQueryRevision(query.getRevision())
                 .setDimension(model.modelPackage().featureDim())
                 .setExemplars(out)
+                .setNegatives(negatives)
                 .setEncodedAtMs(Instant.now())
                 .setScoreThreshold(query.getScoreThreshold())
                 .setCalibratedThreshold(calibrated)
                 .build();
     }
 
-    /** The model's vector of each exemplar of {@code query}, in order: one encoder call per distinct exemplar image, with all its boxes. */
+    /** The model's vector of each exemplar of {@code query}, in order. */
     public static List<float[]> vectors(MqDetModel model, ExemplarQuery query) {
+        return vectors(model, query.getExemplars());
+    }
+
+    private static List<ExemplarVector> records(List<Exemplar> exemplars, List<float[]> vectors) {
+        List<ExemplarVector> out = new ArrayList<>(exemplars.size());
+        for (int i = 0; i < exemplars.size(); i++) {
+            List<Float> values = new ArrayList<>(vectors.get(i).length);
+            for (float v : vectors.get(i)) {
+                values.add(v);
+            }
+            out.add(new ExemplarVector(exemplars.get(i).getExemplarId(), values));
+        }
+        return out;
+    }
+
+    /** The model's vector of each exemplar, in order: one encoder call per distinct exemplar image, with all its boxes. */
+    static List<float[]> vectors(MqDetModel model, List<Exemplar> exemplars) {
         Map<ByteBuffer, List<Integer>> byImage = new LinkedHashMap<>();
-        List<Exemplar> exemplars = query.getExemplars();
         for (int i = 0; i < exemplars.size(); i++) {
             byImage.computeIfAbsent(exemplars.get(i).getImage().getData(), k -> new ArrayList<>()).add(i);
         }

@@ -101,7 +101,7 @@ class TrackTopologyTest {
     }
 
     private static DetectionEvent frame(String source, int index, float x) {
-        return event(source, index, List.of(new Detection("fox", "fox", 0.8f, new BoundingBox(x, 20f, x + 40, 60f), 0.3f)));
+        return event(source, index, List.of(new Detection("fox", "fox", 0.8f, new BoundingBox(x, 20f, x + 40, 60f), 0.3f, null, null)));
     }
 
     private static DetectionEvent empty(String source, int index) {
