@@ -18,6 +18,7 @@ import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.topics.Topics;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.net.URI;
 import java.util.Base64;
 import java.util.concurrent.CountDownLatch;
 import java.awt.BasicStroke;
@@ -83,8 +84,18 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--categories", defaultValue = "showcase", description = "showcase (7 categories) or all (the 22 held-out ones); default: ${DEFAULT-VALUE}.")
     String categorySet;
 
+    @Option(names = "--feedback", defaultValue = "0", description = "Before measuring, play the operator on " + FEEDBACK_SCENES
+            + " separate scenes: per category reject up to N false detections and confirm up to N true ones through the registry (default: ${DEFAULT-VALUE}: none).")
+    int feedback;
+
+    @Option(names = "--shots", defaultValue = "5", description = "Exemplars registered per category (default: ${DEFAULT-VALUE}; fewer leave room for confirmed ones).")
+    int shots;
+
     @Option(names = {"--set"}, description = "key=value settings of the streams app (e.g. mqdet.calibration.enabled=false).")
     Map<String, String> extraSettings = new HashMap<>();
+
+    /** The registry's write token, once it is started. */
+    private String registryToken;
 
     /** Set by the shutdown hook: the JVM is already stopping, so main must not call System.exit (it would block). */
     private static volatile boolean stopping;
@@ -101,8 +112,16 @@ public final class DemoCommand implements Callable<Integer> {
         if (!categorySet.equals("showcase") && !categorySet.equals("all")) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--categories must be showcase or all, not '" + categorySet + "'");
         }
+        if (shots < 1 || shots > 5) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--shots must be 1 to 5 (the eval set holds 5 exemplars per category)");
+        }
         Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
         SyntheticWorld world = SyntheticWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
+        int scenes = world.evalSet().images().size();
+        if (feedback > 0 && events + FEEDBACK_SCENES > scenes) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--feedback judges " + FEEDBACK_SCENES
+                    + " scenes apart from the measured ones: use --events " + (scenes - FEEDBACK_SCENES) + " or fewer");
+        }
         Path work = Files.createTempDirectory("mqdet-demo");
         System.err.println("demo: starting Kafka and the schema registry in " + work);
         LocalStack stack = LocalStack.start(work);
@@ -131,33 +150,28 @@ public final class DemoCommand implements Callable<Integer> {
 
             List<EvalSet.Category> categories = categorySet.equals("all") ? world.evalSet().evaluated()
                     : world.categories(SyntheticWorld.SHOWCASE_CATEGORIES);
-            List<ExemplarQuery> querySet = world.querySet(QUERY_SET, categories, 5, true, 1);
+            List<ExemplarQuery> querySet = world.querySet(QUERY_SET, categories, shots, true, 1);
             client.register(querySet);
             client.awaitEncoded(app.model().modelId(), querySet, Duration.ofSeconds(60));
             System.err.println("demo: registered " + querySet.size() + " categories in query set " + QUERY_SET);
+            if (keepRunning || feedback > 0) {
+                registry = startRegistry(stack, client, work);
+            }
 
-            for (int i = 0; i < events; i++) {
-                client.publish(world.imageEvent(eventId(i), i, QUERY_SET));
+            if (feedback > 0) {
+                Measured before = measure(client, world, categories, "before-", false);
+                System.err.printf("demo: before feedback: precision %.2f, recall %.2f%n", before.scoring().precision(), before.scoring().recall());
+                FeedbackDemo operator = new FeedbackDemo(world, client, QUERY_SET, categories,
+                        URI.create("http://127.0.0.1:" + registry.port()), registryToken);
+                System.err.println(operator.run(events, FEEDBACK_SCENES, feedback, Duration.ofMinutes(5)).line());
             }
-            client.flush();
-            List<ConsumerRecord<String, DetectionEvent>> detections = client.detections(r -> r.size() >= events, Duration.ofMinutes(10));
-            if (detections == null) {
-                System.err.println("demo: not every event was answered within 10 minutes");
+            Measured measured = measure(client, world, categories, "demo-", true);
+            if (measured == null) {
                 return 1;
-            }
-            Files.createDirectories(out);
-            Scoring scoring = new Scoring();
-            ObjectMapper json = new ObjectMapper();
-            for (ConsumerRecord<String, DetectionEvent> record : detections) {
-                DetectionEvent event = record.value();
-                int index = Integer.parseInt(event.getEventId().substring(event.getEventId().lastIndexOf('-') + 1));
-                System.out.println(json.writeValueAsString(DetectionJson.of(event)));
-                scoring.add(event.getDetections(), world.truth(index, categories));
-                annotate(world, index, event, out.resolve(event.getEventId() + ".png"));
             }
             System.err.println("demo: annotated images in " + out.toAbsolutePath());
             System.out.printf("demo: %d events, %d detection events, precision %.2f, recall %.2f%n",
-                    events, detections.size(), scoring.precision(), scoring.recall());
+                    events, measured.answered(), measured.scoring().precision(), measured.scoring().recall());
             if (sequences > 0) {
                 TrackScoring.Summary tracks = new TrackDemo(world, client, QUERY_SET)
                         .run(sequences, FRAMES, categories.get(0), categories.get(1), out.resolve("tracks"), Duration.ofMinutes(5));
@@ -165,7 +179,6 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.println(tracks.line());
             }
             if (keepRunning) {
-                registry = startRegistry(stack, client, work);
                 printInstructions(stack, app, registry, categories);
                 stop.await();
                 System.err.println("demo: stopping");
@@ -187,11 +200,50 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** Scenes the operator judges: the ones right after the measured scenes, so the two never overlap. */
+    private static final int FEEDBACK_SCENES = 40;
+
+    private record Measured(Scoring scoring, int answered) {}
+
+    /** Publishes the measured scenes as events {@code prefix + i}, scores the answers, and (when {@code print}) prints and draws them. */
+    private Measured measure(PipelineClient client, SyntheticWorld world, List<EvalSet.Category> categories, String prefix, boolean print)
+            throws IOException {
+        for (int i = 0; i < events; i++) {
+            client.publish(world.imageEvent(prefix + i, i, QUERY_SET));
+        }
+        client.flush();
+        List<ConsumerRecord<String, DetectionEvent>> detections = client.detections(
+                r -> r.stream().filter(e -> e.key().startsWith(prefix)).count() >= events, Duration.ofMinutes(10));
+        if (detections == null) {
+            System.err.println("demo: not every event was answered within 10 minutes");
+            return null;
+        }
+        Files.createDirectories(out);
+        Scoring scoring = new Scoring();
+        ObjectMapper json = new ObjectMapper();
+        int answered = 0;
+        for (ConsumerRecord<String, DetectionEvent> record : detections) {
+            DetectionEvent event = record.value();
+            if (!event.getEventId().startsWith(prefix)) {
+                continue;
+            }
+            answered++;
+            int index = Integer.parseInt(event.getEventId().substring(prefix.length()));
+            scoring.add(event.getDetections(), world.truth(index, categories));
+            if (print) {
+                System.out.println(json.writeValueAsString(DetectionJson.of(event)));
+                annotate(world, index, event, out.resolve(event.getEventId() + ".png"));
+            }
+        }
+        return new Measured(scoring, answered);
+    }
+
     /** The exemplar registry on the demo's topics, with a fresh write token, and its live view of the detections. */
     private RegistryServer startRegistry(LocalStack stack, PipelineClient client, Path work) throws IOException {
         byte[] secret = new byte[24];
         new SecureRandom().nextBytes(secret);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        registryToken = token;
         Map<String, String> settings = new HashMap<>();
         settings.put("bootstrap.servers", stack.bootstrapServers());
         settings.put("schema.registry.url", stack.schemaRegistryUrl());
