@@ -65,9 +65,12 @@ public final class MqDetModel implements AutoCloseable {
      * @param maxPerCategory cap per category and image, before NMS
      * @param maxPixels     images declaring more pixels are refused before decoding
      * @param maxImageBytes images larger than this are refused
+     * @param crossCategoryIou boxes of different categories overlapping by more than this IoU are one object: only
+     *                      the best-scored category keeps it, in (0, 1]; 1 turns it off (GLIP's behaviour: each
+     *                      category on its own)
      */
     public record Options(String device, int poolSize, float scoreThreshold, float nmsIou, int maxDetectionsPerImage,
-                          int maxPerCategory, long maxPixels, int maxImageBytes) {
+                          int maxPerCategory, long maxPixels, int maxImageBytes, float crossCategoryIou) {
         public Options {
             require(device != null && !device.isBlank(), "device", device);
             require(poolSize >= 1, "poolSize", poolSize);
@@ -77,6 +80,7 @@ public final class MqDetModel implements AutoCloseable {
             require(maxPerCategory >= 1, "maxPerCategory", maxPerCategory);
             require(maxPixels >= 1, "maxPixels", maxPixels);
             require(maxImageBytes >= 1, "maxImageBytes", maxImageBytes);
+            require(crossCategoryIou > 0 && crossCategoryIou <= 1, "crossCategoryIou", crossCategoryIou);
         }
 
         public static Options defaults() {
@@ -93,7 +97,7 @@ public final class MqDetModel implements AutoCloseable {
             }
         }
 
-        /** Defaults: device auto, 1 torch thread, score 0.3, NMS IoU 0.5, 100 detections per image and per category, 40 MP, 32 MiB. */
+        /** Defaults: device auto, 1 torch thread, score 0.3, NMS IoU 0.5, 100 detections per image and per category, 40 MP, 32 MiB, categories on their own. */
         public static final class Builder {
             private String device = "auto";
             private int poolSize = 1;
@@ -103,6 +107,7 @@ public final class MqDetModel implements AutoCloseable {
             private int maxPerCategory = 100;
             private long maxPixels = 40_000_000L;
             private int maxImageBytes = 32 << 20;
+            private float crossCategoryIou = 1f;
 
             private Builder() {}
 
@@ -146,8 +151,14 @@ public final class MqDetModel implements AutoCloseable {
                 return this;
             }
 
+            public Builder optCrossCategoryIou(float crossCategoryIou) {
+                this.crossCategoryIou = crossCategoryIou;
+                return this;
+            }
+
             public Options build() {
-                return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes);
+                return new Options(device, poolSize, scoreThreshold, nmsIou, maxDetectionsPerImage, maxPerCategory, maxPixels, maxImageBytes,
+                        crossCategoryIou);
             }
         }
     }
@@ -302,11 +313,29 @@ public final class MqDetModel implements AutoCloseable {
         Comparator<DetectedObject> byScore = Comparator.comparingDouble(d -> -d.score());
         for (List<DetectedObject> detections : merged) {
             detections.sort(byScore);
+            if (options.crossCategoryIou() < 1) {
+                oneCategoryPerObject(detections, options.crossCategoryIou());
+            }
             if (detections.size() > options.maxDetectionsPerImage()) {
                 detections.subList(options.maxDetectionsPerImage(), detections.size()).clear();
             }
         }
         return new BatchDetections(merged, Duration.ofNanos(modelNanos.sum()));
+    }
+
+    /**
+     * Keeps, among boxes of different categories that overlap by more than {@code iou}, only the best-scored one (the
+     * list is sorted by score): a look-alike of a queried category is then one answer, not two.
+     */
+    private static void oneCategoryPerObject(List<DetectedObject> byScore, float iou) {
+        List<DetectedObject> kept = new ArrayList<>(byScore.size());
+        for (DetectedObject d : byScore) {
+            if (kept.stream().noneMatch(k -> !k.categoryId().equals(d.categoryId()) && k.box().iou(d.box()) > iou)) {
+                kept.add(d);
+            }
+        }
+        byScore.clear();
+        byScore.addAll(kept);
     }
 
     @Override

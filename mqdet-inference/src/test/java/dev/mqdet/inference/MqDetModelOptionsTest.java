@@ -10,7 +10,7 @@ class MqDetModelOptionsTest {
     @Test
     void builderStartsFromTheDocumentedDefaults() {
         MqDetModel.Options options = MqDetModel.Options.builder().optPoolSize(2).optScoreThreshold(0.45f).build();
-        assertThat(options).isEqualTo(new MqDetModel.Options("auto", 2, 0.45f, 0.5f, 100, 100, 40_000_000L, 32 << 20));
+        assertThat(options).isEqualTo(new MqDetModel.Options("auto", 2, 0.45f, 0.5f, 100, 100, 40_000_000L, 32 << 20, 1f));
         assertThat(MqDetModel.Options.defaults().poolSize()).isEqualTo(1);
     }
 

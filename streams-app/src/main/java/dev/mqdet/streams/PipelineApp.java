@@ -74,6 +74,7 @@ public final class PipelineApp implements AutoCloseable {
                 .optPoolSize(config.getInt(StreamsAppConfig.MODEL_PREDICTORS))
                 .optScoreThreshold(config.getFloat(StreamsAppConfig.SCORE_THRESHOLD))
                 .optNmsIou(config.getFloat(StreamsAppConfig.NMS_IOU))
+                .optCrossCategoryIou(config.getFloat(StreamsAppConfig.CROSS_CATEGORY_IOU))
                 .optMaxDetectionsPerImage(config.getInt(StreamsAppConfig.MAX_DETECTIONS))
                 .optMaxPixels(config.getLong(StreamsAppConfig.MAX_IMAGE_PIXELS))
                 .optMaxImageBytes(config.getInt(StreamsAppConfig.MAX_IMAGE_BYTES))

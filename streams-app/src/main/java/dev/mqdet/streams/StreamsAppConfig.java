@@ -53,6 +53,7 @@ public final class StreamsAppConfig {
     public static final String BATCH_MAX_BLOCK_MS = "mqdet.batch.max-block-ms";
     public static final String SCORE_THRESHOLD = "mqdet.detect.score-threshold";
     public static final String NMS_IOU = "mqdet.detect.nms-iou";
+    public static final String CROSS_CATEGORY_IOU = "mqdet.detect.cross-category-iou";
     public static final String MAX_DETECTIONS = "mqdet.detect.max-detections";
     public static final String MAX_IMAGE_PIXELS = "mqdet.image.max-pixels";
     public static final String MAX_IMAGE_BYTES = "mqdet.image.max-bytes";
@@ -125,6 +126,8 @@ public final class StreamsAppConfig {
             new Setting(BATCH_MAX_BLOCK_MS, "2000", SettingRule.longRange(1, 60_000)),
             new Setting(SCORE_THRESHOLD, "0.3", SettingRule.floatRange(0, false, 1)),
             new Setting(NMS_IOU, "0.5", SettingRule.floatRange(0, true, 1)),
+            // boxes of different categories overlapping more than this are one object, kept by its best category; 1: off
+            new Setting(CROSS_CATEGORY_IOU, "1", SettingRule.floatRange(0, true, 1)),
             new Setting(MAX_DETECTIONS, "100", SettingRule.intRange(1, 100_000)),
             new Setting(MAX_IMAGE_PIXELS, "40000000", SettingRule.longRange(1, 1L << 31)),
             new Setting(MAX_IMAGE_BYTES, Integer.toString(16 << 20), SettingRule.intRange(1, 1 << 30)),
