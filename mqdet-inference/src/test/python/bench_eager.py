@@ -30,7 +30,9 @@ def main():
     pkg = Package(a.model)
     _, _, tok = T.setup(T.DEFAULT)
     eager = T.new_model(T.DEFAULT, tok).eval()
-    eager.load_state_dict(pkg.det.state_dict())  # the same weights as the shipped TorchScript
+    # the same weights as the shipped TorchScript: a format-2 package wraps the model as its `inner` module
+    scripted = torch.jit.load(os.path.join(a.model, "detector.pt"))
+    eager.load_state_dict((scripted.inner if hasattr(scripted, "inner") else scripted).state_dict())
     doc = json.load(open(os.path.join(a.eval_set, "annotations.json")))
     cats = [c for c in doc["categories"] if c.get("evaluate")]
     ids = [c["id"] for c in cats]

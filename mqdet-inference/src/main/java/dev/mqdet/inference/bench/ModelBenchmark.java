@@ -49,6 +49,10 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--predictors", defaultValue = "1", description = "Batches running side by side, one predictor each (default: ${DEFAULT-VALUE}).")
     int predictors;
 
+    @Option(names = "--negatives", defaultValue = "0", description = "Negative exemplars per category (other categories' exemplar"
+            + " vectors), to measure what comparing detections with them costs (default: ${DEFAULT-VALUE}).")
+    int negatives;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -79,16 +83,32 @@ public final class ModelBenchmark implements Callable<Integer> {
         try (MqDetModel mqdet = MqDetModel.load(model == null ? ModelPackage.shipped() : ModelPackage.load(model),
                 MqDetModel.Options.builder().optPoolSize(predictors).build())) {
             EvalSet set = EvalSet.load(evalSet);
-            List<QueryCategory> querySet = multimodalQuerySet(mqdet, set);
+            List<QueryCategory> plain = multimodalQuerySet(mqdet, set);
+            List<QueryCategory> querySet = withNegatives(plain, negatives);
             List<PreparedImage> all = new ArrayList<>();
             for (int i = 0; i < images; i++) {
                 all.add(mqdet.decoder().prepare(set.read(set.images().get(i % set.images().size()))));
             }
             report.put("model", mqdet.modelId());
             report.put("categories", querySet.size());
+            report.put("negatives_per_category", negatives);
             report.put("images", images);
             report.put("predictors", predictors);
             Map<String, Double> perBatch = new LinkedHashMap<>();
+            if (negatives > 0) {
+                // with and without negatives batch by batch in turn, so that a noisy machine slows both alike
+                Map<String, Double> without = new LinkedHashMap<>();
+                for (int batch : batches) {
+                    double[] eps = interleaved(mqdet, all, batch, querySet, plain);
+                    perBatch.put(Integer.toString(batch), Math.round(eps[0] * 100) / 100.0);
+                    without.put(Integer.toString(batch), Math.round(eps[1] * 100) / 100.0);
+                    System.err.printf("batch %2d: %.2f images/s with %d negatives per category, %.2f without%n", batch, eps[0], negatives, eps[1]);
+                }
+                report.put("images_per_second", perBatch);
+                report.put("images_per_second_without_negatives", without);
+                System.out.println(json ? new ObjectMapper().writeValueAsString(report) : report);
+                return 0;
+            }
             for (int batch : batches) {
                 sideBySide(callers, all.subList(0, Math.min(2 * predictors * batch, all.size())), batch,
                         slice -> mqdet.detectPrepared(slice, querySet)); // warm-up
@@ -115,6 +135,24 @@ public final class ModelBenchmark implements Callable<Integer> {
         }
         System.out.println(json ? new ObjectMapper().writeValueAsString(report) : report);
         return 0;
+    }
+
+    /** Images/s of query set {@code a} and of {@code b}, each batch run with one then the other (one predictor). */
+    private static double[] interleaved(MqDetModel mqdet, List<PreparedImage> all, int batch, List<QueryCategory> a, List<QueryCategory> b) {
+        long[] nanos = new long[2];
+        for (int round = -1; round < 1; round++) { // round -1 warms up
+            for (int from = 0; from < all.size(); from += batch) {
+                List<PreparedImage> slice = all.subList(from, Math.min(from + batch, all.size()));
+                for (int which = 0; which < 2; which++) {
+                    long started = System.nanoTime();
+                    mqdet.detectPrepared(slice, which == 0 ? a : b);
+                    if (round == 0) {
+                        nanos[which] += System.nanoTime() - started;
+                    }
+                }
+            }
+        }
+        return new double[] {all.size() / (nanos[0] / 1e9), all.size() / (nanos[1] / 1e9)};
     }
 
     /** Runs src/test/python/bench_eager.py on the same images and batch sizes. */
@@ -145,6 +183,26 @@ public final class ModelBenchmark implements Callable<Integer> {
         return set.evaluated().stream()
                 .map(c -> new QueryCategory(Integer.toString(c.id()), c.name(), bank.getOrDefault(c.id(), List.of())))
                 .toList();
+    }
+
+    /** Each category with {@code n} negative exemplars: the exemplar vectors of the categories after it, in turn. */
+    static List<QueryCategory> withNegatives(List<QueryCategory> querySet, int n) {
+        if (n == 0) {
+            return querySet;
+        }
+        List<QueryCategory> out = new ArrayList<>();
+        for (int c = 0; c < querySet.size(); c++) {
+            QueryCategory q = querySet.get(c);
+            List<float[]> negatives = new ArrayList<>();
+            for (int k = 1; negatives.size() < n && k < querySet.size(); k++) {
+                List<float[]> other = querySet.get((c + k) % querySet.size()).exemplars();
+                if (!other.isEmpty()) {
+                    negatives.add(other.get(0));
+                }
+            }
+            out.add(new QueryCategory(q.categoryId(), q.label(), q.exemplars(), q.exemplarIds(), negatives, q.scoreThreshold(), q.calibratedThreshold()));
+        }
+        return out;
     }
 
     /**
