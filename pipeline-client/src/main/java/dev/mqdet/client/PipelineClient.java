@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -96,11 +97,21 @@ public final class PipelineClient implements AutoCloseable {
         }
     }
 
+    /** Writes every category (all sent, then one wait: many thousands take seconds, not one round trip each). */
     public void register(List<ExemplarQuery> categories) {
+        AtomicReference<Exception> failed = new AtomicReference<>();
         for (ExemplarQuery query : categories) {
-            send(queries, topic(Topics.EXEMPLAR_QUERIES), Keys.query(query.getQuerySetId(), query.getCategoryId()), query);
+            queries.send(new ProducerRecord<>(topic(Topics.EXEMPLAR_QUERIES), Keys.query(query.getQuerySetId(), query.getCategoryId()), query),
+                    (metadata, error) -> {
+                        if (error != null) {
+                            failed.compareAndSet(null, error);
+                        }
+                    });
         }
         queries.flush();
+        if (failed.get() != null) {
+            throw new IllegalStateException("registering categories failed: " + failed.get(), failed.get());
+        }
     }
 
     public void deleteCategory(String querySetId, String categoryId) {

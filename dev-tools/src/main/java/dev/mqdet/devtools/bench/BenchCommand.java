@@ -21,6 +21,8 @@ import dev.mqdet.streams.encode.QueryEncoder;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.topics.Topics;
+import dev.mqdet.inference.eval.EvalSet;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,6 +95,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model package folder (default: the shipped package).")
     Path model;
 
+    @Option(names = "--query-sets", defaultValue = "1", description = "Query sets registered: the benchmark's own and N-1 more of"
+            + " 10 text-only categories each, which no event uses (cost of what is registered; default: ${DEFAULT-VALUE}).")
+    int querySets;
+
+    @Option(names = "--categories", defaultValue = "9", description = "Categories in the benchmark's query set: its 9 with exemplars,"
+            + " then text-only held-out names in turn up to N (default: ${DEFAULT-VALUE}; 1200 is LVIS scale).")
+    int categories;
+
+    @Option(names = "--designs", split = ",", defaultValue = "raw,pipeline,naive,naive-parallel",
+            description = "Designs to run (default: ${DEFAULT-VALUE}); ratios need raw and the design.")
+    List<String> designs;
+
     /**
      * The query set every design runs against: 9 held-out categories, 5 exemplars each (the README's figures were
      * measured with it). Unlike the demo's set it is not chosen for accuracy: throughput depends on its size only.
@@ -111,7 +125,7 @@ public final class BenchCommand implements Callable<Integer> {
         Path home = Path.of(System.getenv().getOrDefault("MQDET_HOME", "."));
         SyntheticWorld world = SyntheticWorld.load(evalSet != null ? evalSet : home.resolve("models/synth-eval"));
         ModelPackage pkg = model == null ? ModelPackage.shipped() : ModelPackage.load(model);
-        List<ExemplarQuery> querySet = world.querySet("bench", world.categories(BENCH_CATEGORIES), 5, true, 1);
+        List<ExemplarQuery> querySet = benchQuerySet(world);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model", pkg.modelId());
         report.put("events", events);
@@ -126,38 +140,41 @@ public final class BenchCommand implements Callable<Integer> {
             // Every design is measured twice and its better run counts, so one slow moment of a noisy machine
             // decides no ratio. The raw model runs first and last (the registry and broker settle after start, so
             // the machine is not equally quiet all along), the streams designs twice back to back once warm.
-            Burst rawFirst = rawThroughput(pkg, world, querySet);
-            List<Burst> pipeline = pipeline(stack, work, pkg, world, querySet);
-            List<Burst> naive = naive(stack, work, pkg, world, querySet, 1);
-            List<Burst> naiveParallel = naive(stack, work, pkg, world, querySet, predictors());
-            List<Burst> rawRuns = List.of(rawFirst, rawThroughput(pkg, world, querySet));
-            double raw = best(rawRuns).eps();
-            double pipelineEps = best(pipeline).eps();
-            report.put("pipeline_eps", round(pipelineEps));
-            report.put("raw_eps", round(raw));
-            report.put("naive_eps", round(best(naive).eps()));
-            report.put("naive_parallel_eps", round(best(naiveParallel).eps()));
-            report.put("pipeline_vs_raw", round(pipelineEps / raw));
-            report.put("pipeline_vs_naive", round(pipelineEps / best(naive).eps()));
-            report.put("pipeline_vs_naive_parallel", round(pipelineEps / best(naiveParallel).eps()));
-            // Latency over every measured pipeline event; the events come as a burst, so this is mostly queueing.
-            List<Long> latencies = pipeline.stream().flatMap(b -> b.latencies().stream()).sorted().toList();
-            report.put("p50_ms", percentile(latencies, 0.50));
-            report.put("p95_ms", percentile(latencies, 0.95));
-            report.put("p99_ms", percentile(latencies, 0.99));
-            // How full the pipeline's batches were and the model's time per image, over its runs; the raw model's
-            // time per image in its better run (the runs are equally long, so a mean of run means is the mean).
-            report.put("pipeline_batch_mean", round(pipeline.stream().mapToDouble(Burst::batchMean).average().orElseThrow()));
-            report.put("pipeline_inference_ms_per_image", round(pipeline.stream().mapToDouble(Burst::modelMsPerImage).average().orElseThrow()));
-            report.put("raw_inference_ms_per_image", round(best(rawRuns).modelMsPerImage()));
-            report.put("raw_eps_runs", runs(rawRuns));
-            report.put("pipeline_eps_runs", runs(pipeline));
-            report.put("naive_eps_runs", runs(naive));
-            report.put("naive_parallel_eps_runs", runs(naiveParallel));
-            putBusy("raw", best(rawRuns), report);
-            putBusy("pipeline", best(pipeline), report);
-            putBusy("naive", best(naive), report);
-            putBusy("naive_parallel", best(naiveParallel), report);
+            Burst rawFirst = designs.contains("raw") ? rawThroughput(pkg, world, querySet) : null;
+            List<Burst> pipeline = designs.contains("pipeline") ? pipeline(stack, work, pkg, world, querySet, report) : null;
+            List<Burst> naive = designs.contains("naive") ? naive(stack, work, pkg, world, querySet, 1) : null;
+            List<Burst> naiveParallel = designs.contains("naive-parallel") ? naive(stack, work, pkg, world, querySet, predictors()) : null;
+            List<Burst> rawRuns = rawFirst == null ? null : List.of(rawFirst, rawThroughput(pkg, world, querySet));
+            putDesign("raw", rawRuns, report);
+            putDesign("pipeline", pipeline, report);
+            putDesign("naive", naive, report);
+            putDesign("naive_parallel", naiveParallel, report);
+            if (rawRuns != null) {
+                double raw = best(rawRuns).eps();
+                for (var design : Map.of("pipeline", pipeline == null ? List.<Burst>of() : pipeline, "naive",
+                        naive == null ? List.<Burst>of() : naive, "naive_parallel", naiveParallel == null ? List.<Burst>of() : naiveParallel).entrySet()) {
+                    if (!design.getValue().isEmpty()) {
+                        report.put(design.getKey() + "_vs_raw", round(best(design.getValue()).eps() / raw));
+                    }
+                }
+                report.put("raw_inference_ms_per_image", round(best(rawRuns).modelMsPerImage()));
+            }
+            if (pipeline != null) {
+                if (naive != null) {
+                    report.put("pipeline_vs_naive", round(best(pipeline).eps() / best(naive).eps()));
+                }
+                if (naiveParallel != null) {
+                    report.put("pipeline_vs_naive_parallel", round(best(pipeline).eps() / best(naiveParallel).eps()));
+                }
+                // Latency over every measured pipeline event; the events come as a burst, so this is mostly queueing.
+                List<Long> latencies = pipeline.stream().flatMap(b -> b.latencies().stream()).sorted().toList();
+                report.put("p50_ms", percentile(latencies, 0.50));
+                report.put("p95_ms", percentile(latencies, 0.95));
+                report.put("p99_ms", percentile(latencies, 0.99));
+                // How full the pipeline's batches were and the model's time per image, over its runs.
+                report.put("pipeline_batch_mean", round(pipeline.stream().mapToDouble(Burst::batchMean).average().orElseThrow()));
+                report.put("pipeline_inference_ms_per_image", round(pipeline.stream().mapToDouble(Burst::modelMsPerImage).average().orElseThrow()));
+            }
         } finally {
             stack.close();
         }
@@ -214,6 +231,19 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Heap in use after a full collection: the benchmark's JVM holds the broker, the registry and the app. */
+    private static long heapUsedMb() {
+        System.gc();
+        Runtime runtime = Runtime.getRuntime();
+        return (runtime.totalMemory() - runtime.freeMemory()) >> 20;
+    }
+
+    private static long folderBytes(Path folder) throws IOException {
+        try (var files = Files.walk(folder)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
     /** Predictors of the app under test (its default unless {@code --set mqdet.model.predictors=N}); raw and naive get as many. */
     private int predictors() {
         return StreamsAppConfig.of(overrides).getInt(StreamsAppConfig.MODEL_PREDICTORS);
@@ -227,11 +257,45 @@ public final class BenchCommand implements Callable<Integer> {
         return categories;
     }
 
+    /** Each design's events/s per run and in its better run, and how busy the machine was then. */
+    private static void putDesign(String name, List<Burst> runs, Map<String, Object> report) {
+        if (runs != null) {
+            report.put(name + "_eps", round(best(runs).eps()));
+            report.put(name + "_eps_runs", runs(runs));
+            putBusy(name, best(runs), report);
+        }
+    }
+
+    /** The 9 benchmark categories with 5 exemplars, then text-only categories named after the world's up to {@code --categories}. */
+    private List<ExemplarQuery> benchQuerySet(SyntheticWorld world) {
+        List<ExemplarQuery> out = new ArrayList<>(world.querySet("bench", world.categories(BENCH_CATEGORIES), 5, true, 1));
+        List<EvalSet.Category> names = world.evalSet().categories();
+        for (int i = 0; out.size() < categories; i++) {
+            ExemplarQuery text = world.querySet("bench", List.of(names.get(i % names.size())), 0, true, 1).get(0);
+            text.setCategoryId("text-" + i);
+            out.add(text);
+        }
+        return out;
+    }
+
+    /** The other query sets of {@code --query-sets}: 10 text-only held-out names each, never asked for by an event. */
+    private List<ExemplarQuery> fillers(SyntheticWorld world) {
+        List<EvalSet.Category> names = world.evalSet().evaluated().subList(0, 10);
+        List<ExemplarQuery> out = new ArrayList<>();
+        for (int i = 1; i < querySets; i++) {
+            out.addAll(world.querySet("registered-" + i, names, 0, true, 1));
+        }
+        return out;
+    }
+
     /** The real pipeline, warmed up, then {@link #RUNS} measured bursts. */
-    private List<Burst> pipeline(LocalStack stack, Path work, ModelPackage pkg, SyntheticWorld world, List<ExemplarQuery> querySet) throws Exception {
+    private List<Burst> pipeline(LocalStack stack, Path work, ModelPackage pkg, SyntheticWorld world, List<ExemplarQuery> querySet,
+                                 Map<String, Object> report) throws Exception {
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "bench-")) {
             client.createTopics(1);
             client.register(querySet);
+            List<ExemplarQuery> fillers = fillers(world);
+            client.register(fillers);
             Map<String, String> settings = new HashMap<>(StreamsAppConfig.topicNames(client.topicPrefix()));
             settings.put("bootstrap.servers", stack.bootstrapServers());
             settings.put("schema.registry.url", stack.schemaRegistryUrl());
@@ -244,8 +308,18 @@ public final class BenchCommand implements Callable<Integer> {
             try (PipelineApp app = PipelineApp.start(StreamsAppConfig.of(settings))) {
                 app.awaitRunning(Duration.ofSeconds(90));
                 client.awaitEncoded(pkg.modelId(), querySet, Duration.ofMinutes(2));
+                if (!fillers.isEmpty()) {
+                    long started = System.nanoTime();
+                    client.awaitEncoded(pkg.modelId(), fillers, Duration.ofMinutes(30));
+                    System.err.printf("bench: %d query sets registered and encoded in %.0f s%n", querySets, (System.nanoTime() - started) / 1e9);
+                }
                 warmUp(client, world);
-                return bursts(client, world, "pipeline");
+                List<Burst> runs = bursts(client, world, "pipeline");
+                report.put("query_sets", querySets);
+                report.put("registered_categories", querySet.size() + fillers.size());
+                report.put("heap_used_mb_after_gc", heapUsedMb());
+                report.put("state_dir_mb", Math.round(folderBytes(work.resolve("state")) / 1e5) / 10.0);
+                return runs;
             }
         }
     }
