@@ -70,7 +70,7 @@ public final class QuerySets {
             }
         }
         QuerySet querySet = scan(store, querySetId);
-        long vectors = querySet.categories().stream().mapToLong(c -> c.exemplars().size()).sum();
+        long vectors = querySet.categories().stream().mapToLong(c -> c.exemplars().size() + c.negatives().size()).sum();
         synchronized (cache) {
             Cached previous = cache.put(querySetId, new Cached(querySet, generation, vectors));
             cachedVectors += vectors - (previous == null ? 0 : previous.vectors());
