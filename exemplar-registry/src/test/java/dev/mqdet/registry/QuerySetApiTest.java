@@ -118,6 +118,33 @@ class QuerySetApiTest {
     }
 
     @Test
+    void negativeExemplarsAreKeptApartRemovableKeptByPutAndLimited(LocalStack stack) {
+        byte[] png = TestImages.png(64, 48);
+        try (RegistryHarness h = new RegistryHarness(stack)) {
+            String owl = "/api/query-sets/birds/categories/owl";
+            assertThat(h.write("PUT", owl, category("owl", List.of(exemplar(png, 4, 5, 40, 30)))).status()).isEqualTo(201);
+            Reply added = h.write("POST", owl + "/negatives", Map.of("exemplars", List.of(exemplar(png, 10, 10, 30, 30))));
+            assertThat(added.status()).isEqualTo(201);
+            String negativeId = added.json().at("/negatives/0/exemplarId").asText();
+            assertThat(added.json().get("exemplars")).hasSize(1);
+            assertThat(h.get(owl + "/negatives/" + negativeId + "/image").status()).isEqualTo(200);
+
+            // a PUT replaces the category's label and exemplars, and keeps what feedback taught it
+            assertThat(h.write("PUT", owl, category("barn owl", List.of(exemplar(png, 4, 5, 40, 30)))).status()).isEqualTo(200);
+            assertThat(h.get(owl).json().get("negatives")).hasSize(1);
+
+            List<Map<String, Object>> tooMany = java.util.Collections.nCopies(32, exemplar(png, 1, 1, 20, 20));
+            Reply refused = h.write("POST", owl + "/negatives", Map.of("exemplars", tooMany));
+            assertThat(refused.status()).isEqualTo(422);
+            assertThat(refused.body()).contains("negatives").contains("limit of 32");
+
+            assertThat(h.write("DELETE", owl + "/negatives/" + negativeId, null).status()).isEqualTo(200);
+            List<ExemplarQuery> records = h.records().stream().map(ConsumerRecord::value).toList();
+            assertThat(records).extracting(q -> q.getNegatives().size()).containsExactly(0, 1, 1, 0);
+        }
+    }
+
+    @Test
     void createRenameAndDeleteQuerySet(LocalStack stack) {
         byte[] png = TestImages.png(32, 32);
         try (RegistryHarness h = new RegistryHarness(stack)) {

@@ -21,10 +21,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +58,7 @@ class FeedbackToDetectionTest {
                 List<Map<String, Object>> specs = new ArrayList<>();
                 for (EvalSet.Category c : categories) {
                     specs.add(Map.of("categoryId", SyntheticWorld.categoryId(c), "label", c.name(),
-                            "exemplars", world.exemplars(c, 4).stream().map(FeedbackToDetectionTest::json).toList()));
+                            "exemplars", world.exemplars(c, 4).stream().map(TestPipelines::exemplarJson).toList()));
                 }
                 assertThat(api.send("POST", "/api/query-sets", Map.of("id", QUERY_SET, "categories", specs)).statusCode()).isEqualTo(201);
                 client.read(Topics.EXEMPLAR_EMBEDDINGS, r -> r.size() >= categories.size(), Duration.ofMinutes(2));
@@ -195,15 +193,6 @@ class FeedbackToDetectionTest {
         double h = Math.max(0, Math.min(a.y2(), b.y2()) - Math.max(a.y1(), b.y1()));
         double inter = w * h;
         return inter / (a.width() * a.height() + b.width() * b.height() - inter);
-    }
-
-    private static Map<String, Object> json(Exemplar exemplar) {
-        ByteBuffer data = exemplar.getImage().getData().duplicate();
-        byte[] bytes = new byte[data.remaining()];
-        data.get(bytes);
-        var box = exemplar.getBox();
-        return Map.of("image", Map.of("data", Base64.getEncoder().encodeToString(bytes), "mediaType", "image/png"),
-                "box", Map.of("x1", box.getX1(), "y1", box.getY1(), "x2", box.getX2(), "y2", box.getY2()));
     }
 
     /** The registry's HTTP API with the write token. */

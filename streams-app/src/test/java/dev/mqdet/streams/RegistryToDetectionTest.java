@@ -17,9 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +53,7 @@ class RegistryToDetectionTest {
                  PipelineApp app = PipelineApp.start(StreamsAppConfig.of(TestPipelines.settings(stack, client, "reg")))) {
                 app.awaitRunning(Duration.ofSeconds(60));
 
-                List<Map<String, Object>> exemplars = world.exemplars(category, 2).stream().map(RegistryToDetectionTest::json).toList();
+                List<Map<String, Object>> exemplars = world.exemplars(category, 2).stream().map(TestPipelines::exemplarJson).toList();
                 String body = new ObjectMapper().writeValueAsString(Map.of("label", category.name(), "exemplars", exemplars));
                 HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                                 URI.create("http://127.0.0.1:" + registry.port() + "/api/query-sets/live/categories/diamond"))
@@ -74,15 +72,6 @@ class RegistryToDetectionTest {
                 assertThat(event.getDetections()).extracting(d -> d.getCategoryId()).contains("diamond");
             }
         }
-    }
-
-    private static Map<String, Object> json(Exemplar exemplar) {
-        ByteBuffer data = exemplar.getImage().getData().duplicate();
-        byte[] bytes = new byte[data.remaining()];
-        data.get(bytes);
-        var box = exemplar.getBox();
-        return Map.of("image", Map.of("data", Base64.getEncoder().encodeToString(bytes), "mediaType", "image/png"),
-                "box", Map.of("x1", box.getX1(), "y1", box.getY1(), "x2", box.getX2(), "y2", box.getY2()));
     }
 
     private static int sceneWith(SyntheticWorld world, EvalSet.Category category) {

@@ -3,7 +3,10 @@ package dev.mqdet.streams;
 import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
+import dev.mqdet.events.Exemplar;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Base64;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +14,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** What the streams tests share: the shipped model and scenes, and app settings for a pipeline on the local stack. */
-final class TestPipelines {
+public final class TestPipelines {
     private TestPipelines() {}
 
     static Path repoRoot() {
@@ -39,6 +42,16 @@ final class TestPipelines {
         settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "50");
         settings.put(StreamsAppConfig.SCORE_THRESHOLD, SyntheticWorld.SHOWCASE_THRESHOLD);
         return settings;
+    }
+
+    /** An exemplar as the exemplar registry's API takes it: the image base64 inline, and its box. */
+    public static Map<String, Object> exemplarJson(Exemplar exemplar) {
+        ByteBuffer data = exemplar.getImage().getData().duplicate();
+        byte[] bytes = new byte[data.remaining()];
+        data.get(bytes);
+        var box = exemplar.getBox();
+        return Map.of("image", Map.of("data", Base64.getEncoder().encodeToString(bytes), "mediaType", "image/png"),
+                "box", Map.of("x1", box.getX1(), "y1", box.getY1(), "x2", box.getX2(), "y2", box.getY2()));
     }
 
     static Path tempDir(String name) {

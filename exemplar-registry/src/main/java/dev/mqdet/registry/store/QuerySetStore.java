@@ -138,20 +138,7 @@ public final class QuerySetStore {
     public ExemplarQuery addExemplars(String querySetId, String categoryId, List<ValidExemplar> added, String by) {
         synchronized (writeLock) {
             ExemplarQuery old = existing(querySetId, categoryId);
-            int total = old.getExemplars().size() + added.size();
-            if (total > limits.maxExemplarsPerCategory()) {
-                throw RefusedException.invalid("exemplars", "the category has " + old.getExemplars().size() + " exemplars; adding "
-                        + added.size() + " would exceed the limit of " + limits.maxExemplarsPerCategory());
-            }
-            Set<String> taken = new HashSet<>();
-            old.getExemplars().forEach(e -> taken.add(e.getExemplarId()));
-            for (ValidExemplar e : added) {
-                if (e.exemplarId() != null && taken.contains(e.exemplarId())) {
-                    throw RefusedException.conflict("exemplar " + e.exemplarId() + " already exists in " + querySetId + "/" + categoryId);
-                }
-            }
-            List<Exemplar> all = copy(old.getExemplars());
-            all.addAll(exemplars(added, taken));
+            List<Exemplar> all = appended(old, old.getExemplars(), added, limits.maxExemplarsPerCategory(), "exemplars");
             ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), all, copy(old.getNegatives()), old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
@@ -160,30 +147,35 @@ public final class QuerySetStore {
 
     /**
      * Adds negative exemplars (regions that are NOT this category) to an existing category: at most
-     * {@link QueryLimits#MAX_NEGATIVES_PER_CATEGORY}; an id already used by a positive or negative exemplar of the category is a 409.
+     * {@link QueryLimits#MAX_NEGATIVES_PER_CATEGORY}; an id already used by an exemplar of the category is a 409.
      */
     public ExemplarQuery addNegatives(String querySetId, String categoryId, List<ValidExemplar> added, String by) {
         synchronized (writeLock) {
             ExemplarQuery old = existing(querySetId, categoryId);
-            int total = old.getNegatives().size() + added.size();
-            if (total > QueryLimits.MAX_NEGATIVES_PER_CATEGORY) {
-                throw RefusedException.invalid("negatives", "the category has " + old.getNegatives().size() + " negative exemplars; adding "
-                        + added.size() + " would exceed the limit of " + QueryLimits.MAX_NEGATIVES_PER_CATEGORY);
-            }
-            Set<String> taken = new HashSet<>();
-            old.getExemplars().forEach(e -> taken.add(e.getExemplarId()));
-            old.getNegatives().forEach(e -> taken.add(e.getExemplarId()));
-            for (ValidExemplar e : added) {
-                if (e.exemplarId() != null && taken.contains(e.exemplarId())) {
-                    throw RefusedException.conflict("exemplar " + e.exemplarId() + " already exists in " + querySetId + "/" + categoryId);
-                }
-            }
-            List<Exemplar> all = copy(old.getNegatives());
-            all.addAll(exemplars(added, taken));
+            List<Exemplar> all = appended(old, old.getNegatives(), added, QueryLimits.MAX_NEGATIVES_PER_CATEGORY, "negatives");
             ExemplarQuery record = build(querySetId, categoryId, old.getLabel(), copy(old.getExemplars()), all, old.getScoreThreshold(), by);
             write(List.of(record));
             return record;
         }
+    }
+
+    /** {@code list} (the category's exemplars or its negatives) with {@code added} after it, within {@code limit}. */
+    private List<Exemplar> appended(ExemplarQuery old, List<Exemplar> list, List<ValidExemplar> added, int limit, String field) {
+        if (list.size() + added.size() > limit) {
+            throw RefusedException.invalid(field, "the category has " + list.size() + " " + field + "; adding " + added.size()
+                    + " would exceed the limit of " + limit);
+        }
+        Set<String> taken = new HashSet<>();
+        old.getExemplars().forEach(e -> taken.add(e.getExemplarId()));
+        old.getNegatives().forEach(e -> taken.add(e.getExemplarId()));
+        for (ValidExemplar e : added) {
+            if (e.exemplarId() != null && taken.contains(e.exemplarId())) {
+                throw RefusedException.conflict("exemplar " + e.exemplarId() + " already exists in " + old.getQuerySetId() + "/" + old.getCategoryId());
+            }
+        }
+        List<Exemplar> all = copy(list);
+        all.addAll(exemplars(added, taken));
+        return all;
     }
 
     /** Removes one negative exemplar. */

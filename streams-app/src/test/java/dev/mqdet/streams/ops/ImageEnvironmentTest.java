@@ -1,5 +1,7 @@
 package dev.mqdet.streams.ops;
 
+import dev.mqdet.streams.TestPipelines;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,11 +20,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +91,7 @@ class ImageEnvironmentTest {
             awaitOk(http, "http://127.0.0.1:" + registryPort + "/health", registryProcess, registryLog);
             awaitOk(http, "http://127.0.0.1:" + httpPort + "/health/ready", streamsProcess, streamsLog);
 
-            List<Map<String, Object>> exemplars = world.exemplars(category, 2).stream().map(ImageEnvironmentTest::json).toList();
+            List<Map<String, Object>> exemplars = world.exemplars(category, 2).stream().map(TestPipelines::exemplarJson).toList();
             String body = new ObjectMapper().writeValueAsString(Map.of("label", category.name(), "exemplars", exemplars));
             HttpResponse<String> created = http.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + registryPort + "/api/query-sets/image-env/categories/diamond"))
@@ -164,15 +164,6 @@ class ImageEnvironmentTest {
     private static String envName(String key) {
         String upper = key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
         return key.startsWith("mqdet.") ? upper : "KAFKA_" + upper;
-    }
-
-    private static Map<String, Object> json(Exemplar exemplar) {
-        ByteBuffer data = exemplar.getImage().getData().duplicate();
-        byte[] bytes = new byte[data.remaining()];
-        data.get(bytes);
-        var box = exemplar.getBox();
-        return Map.of("image", Map.of("data", Base64.getEncoder().encodeToString(bytes), "mediaType", "image/png"),
-                "box", Map.of("x1", box.getX1(), "y1", box.getY1(), "x2", box.getX2(), "y2", box.getY2()));
     }
 
     private static int sceneWith(SyntheticWorld world, EvalSet.Category category) {
