@@ -97,6 +97,7 @@ class StreamsAppConfigTest {
                 Map.entry(StreamsAppConfig.BUFFER_MAX_BYTES, "lots"),
                 Map.entry(StreamsAppConfig.SCORE_THRESHOLD, "1.5"),
                 Map.entry(StreamsAppConfig.NMS_IOU, "0"),
+                Map.entry(StreamsAppConfig.CROSS_CATEGORY_IOU, "0"),
                 Map.entry(StreamsAppConfig.MAX_DETECTIONS, "0"),
                 Map.entry(StreamsAppConfig.MAX_IMAGE_PIXELS, "0"),
                 Map.entry(StreamsAppConfig.MAX_IMAGE_BYTES, "0"),
