@@ -314,7 +314,7 @@ public final class MqDetModel implements AutoCloseable {
         for (List<DetectedObject> detections : merged) {
             detections.sort(byScore);
             if (options.crossCategoryIou() < 1) {
-                oneCategoryPerObject(detections, options.crossCategoryIou());
+                oneCategoryPerObject(detections, options.crossCategoryIou(), options.maxDetectionsPerImage());
             }
             if (detections.size() > options.maxDetectionsPerImage()) {
                 detections.subList(options.maxDetectionsPerImage(), detections.size()).clear();
@@ -325,11 +325,15 @@ public final class MqDetModel implements AutoCloseable {
 
     /**
      * Keeps, among boxes of different categories that overlap by more than {@code iou}, only the best-scored one (the
-     * list is sorted by score): a look-alike of a queried category is then one answer, not two.
+     * list is sorted by score): a look-alike of a queried category is then one answer, not two. Stops at {@code max}
+     * kept, since the image's cap keeps no more.
      */
-    private static void oneCategoryPerObject(List<DetectedObject> byScore, float iou) {
-        List<DetectedObject> kept = new ArrayList<>(byScore.size());
+    private static void oneCategoryPerObject(List<DetectedObject> byScore, float iou, int max) {
+        List<DetectedObject> kept = new ArrayList<>(Math.min(max, byScore.size()));
         for (DetectedObject d : byScore) {
+            if (kept.size() == max) {
+                break;
+            }
             if (kept.stream().noneMatch(k -> !k.categoryId().equals(d.categoryId()) && k.box().iou(d.box()) > iou)) {
                 kept.add(d);
             }

@@ -36,7 +36,7 @@ final class RegionMatcher {
             float similarity = cosine(positives.get(e), embeddings, offset, dim);
             if (match == null || similarity > match.similarity()) {
                 String id = category.exemplarIds().isEmpty() ? null : category.exemplarIds().get(e);
-                match = new ExemplarMatch(id, e, similarity);
+                match = new ExemplarMatch(id, similarity);
             }
         }
         float bestNegative = Float.NEGATIVE_INFINITY;

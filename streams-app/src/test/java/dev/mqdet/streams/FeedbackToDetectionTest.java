@@ -170,29 +170,21 @@ class FeedbackToDetectionTest {
     }
 
     private static Map<String, String> registrySettings(LocalStack stack, PipelineClient client) {
-        Map<String, String> s = new HashMap<>();
-        s.put("registry.port", "0");
-        s.put("bootstrap.servers", stack.bootstrapServers());
-        s.put("schema.registry.url", stack.schemaRegistryUrl());
-        s.put("registry.token", TOKEN);
-        s.put("registry.topic", client.topic(Topics.EXEMPLAR_QUERIES));
-        s.put("registry.detections.topic", client.topic(Topics.DETECTIONS));
-        s.put("registry.images.topic", client.topic(Topics.IMAGES));
-        s.put("registry.transactional.id", "feedback-test");
-        s.put("registry.live.events", "200");
-        return s;
+        Map<String, String> settings = TestPipelines.registrySettings(stack, client, TOKEN, "feedback-test");
+        settings.put("registry.live.events", "200");
+        return settings;
     }
 
     private static double iou(Detection d, Detection e) {
-        return iou(d, new Box(e.getBox().getX1(), e.getBox().getY1(), e.getBox().getX2(), e.getBox().getY2()));
+        return iou(d, box(e));
     }
 
     private static double iou(Detection d, Box b) {
-        Box a = new Box(d.getBox().getX1(), d.getBox().getY1(), d.getBox().getX2(), d.getBox().getY2());
-        double w = Math.max(0, Math.min(a.x2(), b.x2()) - Math.max(a.x1(), b.x1()));
-        double h = Math.max(0, Math.min(a.y2(), b.y2()) - Math.max(a.y1(), b.y1()));
-        double inter = w * h;
-        return inter / (a.width() * a.height() + b.width() * b.height() - inter);
+        return box(d).iou(b);
+    }
+
+    private static Box box(Detection d) {
+        return new Box(d.getBox().getX1(), d.getBox().getY1(), d.getBox().getX2(), d.getBox().getY2());
     }
 
     /** The registry's HTTP API with the write token. */

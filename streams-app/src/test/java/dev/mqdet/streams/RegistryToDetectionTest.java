@@ -18,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -41,13 +40,7 @@ class RegistryToDetectionTest {
         EvalSet.Category category = world.categories(List.of(92)).get(0); // green dotted diamond
         try (PipelineClient client = new PipelineClient(stack.bootstrapServers(), stack.schemaRegistryUrl(), "reg-")) {
             client.createTopics(1);
-            Map<String, String> registrySettings = new HashMap<>();
-            registrySettings.put("registry.port", "0");
-            registrySettings.put("bootstrap.servers", stack.bootstrapServers());
-            registrySettings.put("schema.registry.url", stack.schemaRegistryUrl());
-            registrySettings.put("registry.token", TOKEN);
-            registrySettings.put("registry.topic", client.topic(Topics.EXEMPLAR_QUERIES));
-            registrySettings.put("registry.transactional.id", "registry-to-detection");
+            Map<String, String> registrySettings = TestPipelines.registrySettings(stack, client, TOKEN, "registry-to-detection");
             registrySettings.put("registry.live.enabled", "false");
             try (RegistryServer registry = RegistryServer.start(RegistryConfig.of(registrySettings));
                  PipelineApp app = PipelineApp.start(StreamsAppConfig.of(TestPipelines.settings(stack, client, "reg")))) {

@@ -4,6 +4,7 @@ import dev.mqdet.client.SyntheticWorld;
 import dev.mqdet.client.PipelineClient;
 import dev.mqdet.testkit.LocalStack;
 import dev.mqdet.events.Exemplar;
+import dev.mqdet.topics.Topics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Base64;
@@ -41,6 +42,20 @@ public final class TestPipelines {
         settings.put(StreamsAppConfig.HTTP_PORT, "0");
         settings.put(StreamsAppConfig.BATCH_MAX_WAIT_MS, "50");
         settings.put(StreamsAppConfig.SCORE_THRESHOLD, SyntheticWorld.SHOWCASE_THRESHOLD);
+        return settings;
+    }
+
+    /** Settings of an exemplar registry on {@code stack} and {@code client}'s topics, on a free port. */
+    public static Map<String, String> registrySettings(LocalStack stack, PipelineClient client, String token, String transactionalId) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("registry.port", "0");
+        settings.put("bootstrap.servers", stack.bootstrapServers());
+        settings.put("schema.registry.url", stack.schemaRegistryUrl());
+        settings.put("registry.token", token);
+        settings.put("registry.topic", client.topic(Topics.EXEMPLAR_QUERIES));
+        settings.put("registry.detections.topic", client.topic(Topics.DETECTIONS));
+        settings.put("registry.images.topic", client.topic(Topics.IMAGES));
+        settings.put("registry.transactional.id", transactionalId);
         return settings;
     }
 

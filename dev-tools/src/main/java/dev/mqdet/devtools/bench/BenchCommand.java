@@ -149,23 +149,13 @@ public final class BenchCommand implements Callable<Integer> {
             putDesign("pipeline", pipeline, report);
             putDesign("naive", naive, report);
             putDesign("naive_parallel", naiveParallel, report);
+            putRatio("pipeline_vs_raw", pipeline, rawRuns, report);
+            putRatio("pipeline_vs_naive", pipeline, naive, report);
+            putRatio("pipeline_vs_naive_parallel", pipeline, naiveParallel, report);
             if (rawRuns != null) {
-                double raw = best(rawRuns).eps();
-                for (var design : Map.of("pipeline", pipeline == null ? List.<Burst>of() : pipeline, "naive",
-                        naive == null ? List.<Burst>of() : naive, "naive_parallel", naiveParallel == null ? List.<Burst>of() : naiveParallel).entrySet()) {
-                    if (!design.getValue().isEmpty()) {
-                        report.put(design.getKey() + "_vs_raw", round(best(design.getValue()).eps() / raw));
-                    }
-                }
                 report.put("raw_inference_ms_per_image", round(best(rawRuns).modelMsPerImage()));
             }
             if (pipeline != null) {
-                if (naive != null) {
-                    report.put("pipeline_vs_naive", round(best(pipeline).eps() / best(naive).eps()));
-                }
-                if (naiveParallel != null) {
-                    report.put("pipeline_vs_naive_parallel", round(best(pipeline).eps() / best(naiveParallel).eps()));
-                }
                 // Latency over every measured pipeline event; the events come as a burst, so this is mostly queueing.
                 List<Long> latencies = pipeline.stream().flatMap(b -> b.latencies().stream()).sorted().toList();
                 report.put("p50_ms", percentile(latencies, 0.50));
@@ -276,6 +266,13 @@ public final class BenchCommand implements Callable<Integer> {
             out.add(text);
         }
         return out;
+    }
+
+    /** Events/s of one design's better run over another's, where both ran. */
+    private static void putRatio(String key, List<Burst> design, List<Burst> over, Map<String, Object> report) {
+        if (design != null && over != null) {
+            report.put(key, round(best(design).eps() / best(over).eps()));
+        }
     }
 
     /** The other query sets of {@code --query-sets}: 10 text-only held-out names each, never asked for by an event. */

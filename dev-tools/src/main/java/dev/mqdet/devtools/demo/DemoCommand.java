@@ -308,10 +308,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     private static final int FRAMES = 30;
 
-    static String eventId(int index) {
-        return "demo-" + index;
-    }
-
     private static void annotate(SyntheticWorld world, int index, DetectionEvent event, Path file) throws IOException {
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(world.evalSet().read(world.scene(index))));
         Graphics2D g = image.createGraphics();

@@ -30,6 +30,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 final class FeedbackDemo {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Event ids of the feedback scenes: this prefix and the scene's index. */
+    private static final String PREFIX = "feedback-";
 
     private final SyntheticWorld world;
     private final PipelineClient client;
@@ -58,11 +60,11 @@ final class FeedbackDemo {
     /** Judges the detections of scenes {@code first .. first + count - 1}, at most {@code perCategory} of each kind per category. */
     Summary run(int first, int count, int perCategory, Duration timeout) throws IOException, InterruptedException {
         for (int i = first; i < first + count; i++) {
-            client.publish(world.imageEvent(eventId(i), i, querySet));
+            client.publish(world.imageEvent(PREFIX + i, i, querySet));
         }
         client.flush();
         List<ConsumerRecord<String, DetectionEvent>> answers = client.detections(r -> r.stream()
-                .filter(e -> e.key().startsWith("feedback-")).count() >= count, timeout);
+                .filter(e -> e.key().startsWith(PREFIX)).count() >= count, timeout);
         if (answers == null) {
             throw new IllegalStateException("the feedback scenes were not answered within " + timeout);
         }
@@ -70,10 +72,10 @@ final class FeedbackDemo {
         Map<String, List<Judged>> right = new HashMap<>();
         for (ConsumerRecord<String, DetectionEvent> record : answers) {
             DetectionEvent event = record.value();
-            if (!event.getEventId().startsWith("feedback-")) {
+            if (!event.getEventId().startsWith(PREFIX)) {
                 continue; // the measured scenes' answers are on the same topic
             }
-            int scene = Integer.parseInt(event.getEventId().substring("feedback-".length()));
+            int scene = Integer.parseInt(event.getEventId().substring(PREFIX.length()));
             List<SyntheticWorld.Truth> truths = world.truth(scene, categories);
             for (int i = 0; i < event.getDetections().size(); i++) {
                 Detection d = event.getDetections().get(i);
@@ -115,10 +117,6 @@ final class FeedbackDemo {
     }
 
     private record Judged(String eventId, int index, float score) {}
-
-    static String eventId(int scene) {
-        return "feedback-" + scene;
-    }
 
     /** Every changed category's embedding at (or past) the revision the registry wrote. */
     private void awaitEncoded(Map<String, Long> revisions, Duration timeout) {

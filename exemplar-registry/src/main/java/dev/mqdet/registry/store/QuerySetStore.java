@@ -182,7 +182,7 @@ public final class QuerySetStore {
     public ExemplarQuery removeNegative(String querySetId, String categoryId, String exemplarId, String by) {
         synchronized (writeLock) {
             ExemplarQuery old = existing(querySetId, categoryId);
-            List<Exemplar> rest = new ArrayList<>(copy(old.getNegatives()));
+            List<Exemplar> rest = copy(old.getNegatives());
             if (!rest.removeIf(e -> e.getExemplarId().equals(exemplarId))) {
                 throw RefusedException.notFound("negative exemplar " + exemplarId + " is not in " + querySetId + "/" + categoryId);
             }

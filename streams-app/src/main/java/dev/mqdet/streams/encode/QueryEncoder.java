@@ -54,9 +54,13 @@ public final class QueryEncoder {
             throw new InferenceException.InvalidQueryException("category " + query.getQuerySetId() + "/" + query.getCategoryId()
                     + " has " + query.getNegatives().size() + " negative exemplars; at most " + QueryLimits.MAX_NEGATIVES_PER_CATEGORY + " are taken");
         }
-        List<float[]> vectors = vectors(model, exemplars);
+        // one encoder call per distinct image over both lists: feedback often takes a positive and a negative from one frame
+        List<Exemplar> both = new ArrayList<>(exemplars);
+        both.addAll(query.getNegatives());
+        List<float[]> encoded = vectors(model, both);
+        List<float[]> vectors = encoded.subList(0, exemplars.size());
         List<ExemplarVector> out = records(exemplars, vectors);
-        List<ExemplarVector> negatives = records(query.getNegatives(), vectors(model, query.getNegatives()));
+        List<ExemplarVector> negatives = records(query.getNegatives(), encoded.subList(exemplars.size(), encoded.size()));
         metrics.exemplarEncoded();
         Float calibrated = null;
         if (calibrate) {
