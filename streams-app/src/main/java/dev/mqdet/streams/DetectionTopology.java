@@ -121,6 +121,7 @@ public final class DetectionTopology {
                 .optMaxWaitMs(config.getLong(StreamsAppConfig.BATCH_MAX_WAIT_MS))
                 .optDispatch(DispatchPolicy.Mode.parse(config.get(StreamsAppConfig.BATCH_DISPATCH)))
                 .optPipelined(config.getBoolean(StreamsAppConfig.BATCH_PIPELINED))
+                .optCommitOnAnswer(config.getBoolean(StreamsAppConfig.BATCH_COMMIT_ON_ANSWER))
                 .optMaxStreamThreadBlockMs(config.getLong(StreamsAppConfig.BATCH_MAX_BLOCK_MS))
                 .optUnknownQuerySetWaitMs(config.getLong(StreamsAppConfig.UNKNOWN_QUERY_SET_WAIT_MS))
                 .optMaxWaitingForQuerySet(config.getInt(StreamsAppConfig.MAX_WAITING_FOR_QUERY_SET))

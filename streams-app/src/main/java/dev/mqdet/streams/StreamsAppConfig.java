@@ -51,6 +51,7 @@ public final class StreamsAppConfig {
     public static final String BATCH_PIPELINED = "mqdet.batch.pipelined";
     public static final String BATCH_DISPATCH = "mqdet.batch.dispatch";
     public static final String BATCH_MAX_BLOCK_MS = "mqdet.batch.max-block-ms";
+    public static final String BATCH_COMMIT_ON_ANSWER = "mqdet.batch.commit-on-answer";
     public static final String SCORE_THRESHOLD = "mqdet.detect.score-threshold";
     public static final String NMS_IOU = "mqdet.detect.nms-iou";
     public static final String CROSS_CATEGORY_IOU = "mqdet.detect.cross-category-iou";
@@ -124,6 +125,9 @@ public final class StreamsAppConfig {
             new Setting(BATCH_DISPATCH, "eager", SettingRule.oneOf(List.of("eager", "fill"), null, null)),
             // longest the stream thread waits for a job slot before it goes back to Kafka (commits, polls)
             new Setting(BATCH_MAX_BLOCK_MS, "2000", SettingRule.longRange(1, 60_000)),
+            // ask for a commit as soon as a batch's answers are forwarded: a read_committed consumer sees them then,
+            // not at the next commit.interval.ms
+            new Setting(BATCH_COMMIT_ON_ANSWER, "true", SettingRule.bool()),
             new Setting(SCORE_THRESHOLD, "0.3", SettingRule.floatRange(0, false, 1)),
             new Setting(NMS_IOU, "0.5", SettingRule.floatRange(0, true, 1)),
             // boxes of different categories overlapping more than this are one object, kept by its best category; 1: off

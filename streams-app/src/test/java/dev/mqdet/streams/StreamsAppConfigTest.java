@@ -90,6 +90,7 @@ class StreamsAppConfigTest {
                 Map.entry(StreamsAppConfig.BATCH_PIPELINED, "ture"),
                 Map.entry(StreamsAppConfig.BATCH_DISPATCH, "lazy"),
                 Map.entry(StreamsAppConfig.BATCH_MAX_BLOCK_MS, "0"),
+                Map.entry(StreamsAppConfig.BATCH_COMMIT_ON_ANSWER, "soon"),
                 Map.entry(StreamsAppConfig.MAX_WAITING_FOR_QUERY_SET, "0"),
                 Map.entry(StreamsAppConfig.QUERY_SET_CACHE_VECTORS, "-5"),
                 Map.entry(StreamsAppConfig.BUFFER_MAX_EVENTS, "0"),

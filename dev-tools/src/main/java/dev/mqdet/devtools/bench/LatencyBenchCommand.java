@@ -59,7 +59,8 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     boolean json;
 
     private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
-    private final Map<String, long[]> answered = new ConcurrentHashMap<>(); // eventId -> {received nanos, model ms}
+    /** eventId -> {received nanos, model ms, batch wait ms, predictor wait ms, detected-to-read ms}. */
+    private final Map<String, long[]> answered = new ConcurrentHashMap<>();
     private int sequence;
 
     public static void main(String[] args) {
@@ -127,7 +128,10 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         while (reading.get()) {
             for (ConsumerRecord<String, DetectionEvent> record : tail.poll(Duration.ofMillis(5))) {
                 long now = System.nanoTime();
-                answered.putIfAbsent(record.key(), new long[] {now, record.value().getTimings().getInferenceMs()});
+                DetectionEvent event = record.value();
+                long afterDetection = System.currentTimeMillis() - event.getDetectedAtMs().toEpochMilli();
+                answered.putIfAbsent(record.key(), new long[] {now, event.getTimings().getInferenceMs(),
+                        event.getTimings().getBatchWaitMs(), event.getTimings().getPredictorWaitMs(), afterDetection});
             }
         }
     }
@@ -162,6 +166,9 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         List<Long> latencies = new ArrayList<>();
         List<Long> model = new ArrayList<>();
         List<Long> rest = new ArrayList<>();
+        List<Long> batchWait = new ArrayList<>();
+        List<Long> predictorWait = new ArrayList<>();
+        List<Long> afterDetection = new ArrayList<>();
         for (String id : ids) {
             long[] answer = answered.get(id);
             if (answer != null) {
@@ -169,6 +176,9 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                 latencies.add(ms);
                 model.add(answer[1]);
                 rest.add(ms - answer[1]);
+                batchWait.add(answer[2]);
+                predictorWait.add(answer[3]);
+                afterDetection.add(answer[4]);
             }
         }
         Map<String, Object> load = new LinkedHashMap<>();
@@ -179,6 +189,10 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         load.put("p99_ms", percentile(latencies, 0.99));
         load.put("model_ms_p50", percentile(model, 0.50));
         load.put("rest_ms_p50", percentile(rest, 0.50));
+        // where the rest goes: in the batch buffer, from dispatch to the forward, from detection to the reader
+        load.put("batch_wait_ms_p50", percentile(batchWait, 0.50));
+        load.put("predictor_wait_ms_p50", percentile(predictorWait, 0.50));
+        load.put("detected_to_read_ms_p50", percentile(afterDetection, 0.50));
         load.put("answered", latencies.size());
         load.put("sent", ids.size());
         return load;

@@ -185,6 +185,9 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                 buffer.answered(pending);
             }
         }
+        if (settings.commitOnAnswer) {
+            context.commit(); // at the stream thread's next chance, not at the next commit interval
+        }
     }
 
     /** Dead-letters a buffered event and removes it from the buffer. */

@@ -104,6 +104,9 @@ public final class ExemplarEncodingProcessor implements Processor<String, byte[]
             ExemplarEmbedding embedding = encoder.encode(query);
             store.put(key, record.value());
             context.forward(new Record<>(Keys.embedding(model.modelId(), ids[0], ids[1]), embedding, record.timestamp()), EMBEDDINGS_SINK);
+            // readers of the embeddings (every instance's global store) are read_committed: the new exemplars take
+            // effect at this commit, not at the next commit interval (Kafka Streams folds requests of one loop together)
+            context.commit();
         } catch (SchemaRegistryUnavailableException transientFailure) {
             throw transientFailure;
         } catch (RuntimeException e) { // any failure of this one query: its dead letter, and the next query goes on
