@@ -193,6 +193,9 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         load.put("batch_wait_ms_p50", percentile(batchWait, 0.50));
         load.put("predictor_wait_ms_p50", percentile(predictorWait, 0.50));
         load.put("detected_to_read_ms_p50", percentile(afterDetection, 0.50));
+        load.put("model_ms_p99", percentile(model, 0.99));
+        load.put("predictor_wait_ms_p99", percentile(predictorWait, 0.99));
+        load.put("detected_to_read_ms_p99", percentile(afterDetection, 0.99));
         load.put("answered", latencies.size());
         load.put("sent", ids.size());
         return load;
