@@ -125,8 +125,8 @@ public final class StreamsAppConfig {
             new Setting(BATCH_DISPATCH, "eager", SettingRule.oneOf(List.of("eager", "fill"), null, null)),
             // longest the stream thread waits for a job slot before it goes back to Kafka (commits, polls)
             new Setting(BATCH_MAX_BLOCK_MS, "2000", SettingRule.longRange(1, 60_000)),
-            // ask for a commit as soon as a batch's answers are forwarded: a read_committed consumer sees them then,
-            // not at the next commit.interval.ms
+            // ask for a commit as soon as a batch's answers are forwarded and the buffer has drained: a
+            // read_committed consumer sees them then, not at the next commit.interval.ms
             new Setting(BATCH_COMMIT_ON_ANSWER, "true", SettingRule.bool()),
             new Setting(SCORE_THRESHOLD, "0.3", SettingRule.floatRange(0, false, 1)),
             new Setting(NMS_IOU, "0.5", SettingRule.floatRange(0, true, 1)),

@@ -185,8 +185,11 @@ public final class BatchedDetectionProcessor implements Processor<byte[], byte[]
                 buffer.answered(pending);
             }
         }
-        if (settings.commitOnAnswer) {
-            context.commit(); // at the stream thread's next chance, not at the next commit interval
+        if (settings.commitOnAnswer && buffer.isEmpty()) {
+            // At the stream thread's next chance, not at the next commit interval. Only once the buffer has drained:
+            // a commit then writes the buffer's changelog as tombstones alone, never a second copy of images still
+            // waiting, and under load (the buffer never drains) commits stay at commit.interval.ms.
+            context.commit();
         }
     }
 

@@ -147,6 +147,11 @@ final class EventBuffer {
         }
     }
 
+    /** True when every accepted event has been answered: nothing of the task is buffered or in inference. */
+    boolean isEmpty() {
+        return heldEvents == 0;
+    }
+
     int readyCount() {
         return readyCount;
     }
